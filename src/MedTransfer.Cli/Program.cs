@@ -1,6 +1,8 @@
+using Spectre.Console;
+
 namespace MedTransfer.Cli;
 
 internal static class Program
 {
-    public static int Main(string[] args) => args.Length >= 0 ? 0 : 1;
+    public static int Main(string[] args) => CliApp.Run(args, AnsiConsole.Console, Console.Out, Console.Error);
 }

@@ -1,0 +1,56 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
+using MedTransfer.Cli.Commands;
+using MedTransfer.Reporting.Provenance;
+using Spectre.Console;
+
+namespace MedTransfer.Cli;
+
+/// <summary>Builds the `medtransfer` command tree; the console and writers are injected for tests.</summary>
+internal static class CliApp
+{
+    /// <summary>Exit codes, documented in README.md.</summary>
+    public static class ExitCodes
+    {
+        public const int Success = 0;
+        public const int Failure = 1;
+        public const int Usage = 2;
+    }
+
+    public static RootCommand Build(IAnsiConsole console, TextWriter output)
+    {
+        var root = new RootCommand(
+            "MedTransfer: transfer learning and domain adaptation for medical imaging.\n" +
+            "Ingest DICOM/NIfTI/PNG, fine-tune an ImageNet CNN with domain adaptation, and evaluate honestly.");
+        root.Subcommands.Add(DoctorCommand.Create(console, output));
+
+        // --version prints this tool's version and commit, not the host process's entry assembly.
+        VersionOption version = root.Options.OfType<VersionOption>().Single();
+        version.Action = new PrintVersionAction(output);
+        return root;
+    }
+
+    private sealed class PrintVersionAction(TextWriter output) : SynchronousCommandLineAction
+    {
+        public override int Invoke(ParseResult parseResult)
+        {
+            CodeVersion version = CodeVersion.Of(typeof(CliApp));
+            output.WriteLine(version.Commit is null ? version.Version : $"{version.Version}+{version.Commit}");
+            return ExitCodes.Success;
+        }
+    }
+
+    public static int Run(string[] args, IAnsiConsole console, TextWriter output, TextWriter error)
+    {
+        RootCommand root = Build(console, output);
+        ParseResult parsed = root.Parse(args);
+        var configuration = new InvocationConfiguration { Output = output, Error = error };
+        if (parsed.Errors.Count > 0)
+        {
+            parsed.Invoke(configuration);
+            return ExitCodes.Usage;
+        }
+
+        return parsed.Invoke(configuration);
+    }
+}
