@@ -46,6 +46,10 @@ public enum DicomErrorCode
     InvalidValue,
     /// <summary>The file could not be read (I/O), or it is a directory.</summary>
     Unreadable,
+    /// <summary>The transfer syntax UID is not registered (a warning: the data set is read as explicit VR little endian).</summary>
+    UnknownTransferSyntax,
+    /// <summary>The Deflate stream of a deflated transfer syntax (PS3.5 §A.5) is corrupt.</summary>
+    InvalidDeflateStream,
 }
 
 /// <summary>A malformed or hostile DICOM input, with a reason code, the byte offset and the tag where known.</summary>
