@@ -17,12 +17,14 @@ internal static class CliApp
         public const int Usage = 2;
     }
 
-    public static RootCommand Build(IAnsiConsole console, TextWriter output)
+    public static RootCommand Build(IAnsiConsole console, TextWriter output, TextWriter error)
     {
         var root = new RootCommand(
             "MedTransfer: transfer learning and domain adaptation for medical imaging.\n" +
             "Ingest DICOM/NIfTI/PNG, fine-tune an ImageNet CNN with domain adaptation, and evaluate honestly.");
         root.Subcommands.Add(DoctorCommand.Create(console, output));
+        root.Subcommands.Add(DicomCommands.Create(console, output, error));
+        root.Subcommands.Add(BenchCommands.Create(console, output, error));
 
         // --version prints this tool's version and commit, not the host process's entry assembly.
         VersionOption version = root.Options.OfType<VersionOption>().Single();
@@ -42,7 +44,7 @@ internal static class CliApp
 
     public static int Run(string[] args, IAnsiConsole console, TextWriter output, TextWriter error)
     {
-        RootCommand root = Build(console, output);
+        RootCommand root = Build(console, output, error);
         ParseResult parsed = root.Parse(args);
         var configuration = new InvocationConfiguration { Output = output, Error = error };
         if (parsed.Errors.Count > 0)

@@ -1,0 +1,22 @@
+using Spectre.Console;
+
+namespace MedTransfer.Cli.Tests;
+
+/// <summary>Runs the CLI in-process with captured, colourless, non-interactive output.</summary>
+internal static class CliRunner
+{
+    public static (int Code, string Output, string Error) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Out = new AnsiConsoleOutput(output),
+            Interactive = InteractionSupport.No,
+        });
+        int code = CliApp.Run(args, console, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+}
