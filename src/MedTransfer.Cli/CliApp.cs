@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
 using MedTransfer.Cli.Commands;
+using MedTransfer.Pipeline.Ingest;
 using MedTransfer.Reporting.Provenance;
 using Spectre.Console;
 
@@ -25,6 +26,11 @@ internal static class CliApp
         root.Subcommands.Add(DoctorCommand.Create(console, output));
         root.Subcommands.Add(DicomCommands.Create(console, output, error));
         root.Subcommands.Add(BenchCommands.Create(console, output, error));
+
+        // The decode worker that batch runs start for native codecs (RELIABILITY A7); not for people.
+        var worker = new Command(WorkerCommand.Verb, "Internal: decode worker process.") { Hidden = true };
+        worker.SetAction(_ => DecodeWorker.Serve(Console.In, Console.Out));
+        root.Subcommands.Add(worker);
 
         // --version prints this tool's version and commit, not the host process's entry assembly.
         VersionOption version = root.Options.OfType<VersionOption>().Single();

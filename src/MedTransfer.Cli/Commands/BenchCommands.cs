@@ -69,7 +69,9 @@ internal static class BenchCommands
         var reference = new Option<string>("--reference") { Description = "none, or pydicom (Debian python3-pydicom on the same files in the same run).", DefaultValueFactory = _ => "none" };
         reference.AcceptOnlyFromAmong("none", "pydicom");
         var json = new Option<bool>("--json") { Description = "Print the measurements as JSON." };
+        var inProcess = new Option<bool>("--in-process-native") { Description = "Decode JPEG-LS/JPEG 2000 in this process (faster; a native codec crash then ends the run). By default they decode in worker processes." };
         var command = new Command("ingest", "Read every file under DIR and report files/s, decoded MB/s and failures by reason; a bad file never stops the run.");
+        command.Options.Add(inProcess);
         command.Arguments.Add(dir);
         command.Options.Add(mode);
         command.Options.Add(threads);
@@ -98,7 +100,8 @@ internal static class BenchCommands
             string? referenceMissing = null;
             foreach (IngestMode m in modes)
             {
-                IngestMeasurement ours = Measure(console, files, m, workers, showProgress: !asJson);
+                WorkerCommand? isolation = parse.GetValue(inProcess) ? null : WorkerCommand.ForCurrentProgram();
+                IngestMeasurement ours = Measure(console, files, m, workers, isolation, showProgress: !asJson);
                 IngestMeasurement? theirs = withReference ? IngestBenchmark.RunPydicomReference(root, m, out referenceMissing) : null;
                 rows.Add((ours, theirs));
             }
@@ -125,18 +128,18 @@ internal static class BenchCommands
         return command;
     }
 
-    private static IngestMeasurement Measure(IAnsiConsole console, IReadOnlyList<string> files, IngestMode mode, int threads, bool showProgress)
+    private static IngestMeasurement Measure(IAnsiConsole console, IReadOnlyList<string> files, IngestMode mode, int threads, WorkerCommand? isolation, bool showProgress)
     {
         if (!showProgress || !console.Profile.Capabilities.Interactive)
         {
-            return IngestBenchmark.Run(files, mode, threads);
+            return IngestBenchmark.Run(files, mode, threads, isolateNativeCodecs: isolation);
         }
 
         IngestMeasurement? result = null;
         console.Progress().Start(ctx =>
         {
             ProgressTask task = ctx.AddTask($"MedTransfer {mode.ToString().ToLowerInvariant()}", maxValue: Math.Max(1, files.Count));
-            result = IngestBenchmark.Run(files, mode, threads, new Progress<int>(done => task.Value = done));
+            result = IngestBenchmark.Run(files, mode, threads, new Progress<int>(done => task.Value = done), isolation);
             task.Value = task.MaxValue;
         });
         return result!;

@@ -1,8 +1,6 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json;
 using MedTransfer.Dicom;
-using MedTransfer.Dicom.Pixels;
 
 namespace MedTransfer.Pipeline.Ingest;
 
@@ -52,6 +50,11 @@ public static class IngestBenchmark
     /// <summary>Where Debian's python3-pydicom is importable.</summary>
     public const string ReferencePython = "/usr/bin/python3";
 
+    /// <summary>How long a worker may take for one file before it is replaced.</summary>
+    public static readonly TimeSpan WorkerTimeout = TimeSpan.FromSeconds(120);
+
+    private static readonly DicomReaderOptions s_headerOnly = new() { StopAtPixelData = true, PixelData = PixelDataLoading.Skip };
+
     /// <summary>Files read once, untimed, before measuring (both tools).</summary>
     public const int WarmUpFiles = 8;
 
@@ -74,8 +77,10 @@ public static class IngestBenchmark
     /// <param name="mode">Header only or full decode.</param>
     /// <param name="threads">Worker threads (1 compares fairly with single-threaded pydicom).</param>
     /// <param name="progress">Receives the number of files done.</param>
+    /// <param name="isolateNativeCodecs">When set, files that need a native codec (JPEG-LS, JPEG 2000) are decoded in
+    /// worker processes started with this command, so a codec crash costs one file, not the run (RELIABILITY A7).</param>
     /// <param name="cancellationToken">Stops the run.</param>
-    public static IngestMeasurement Run(IReadOnlyList<string> files, IngestMode mode, int threads = 1, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+    public static IngestMeasurement Run(IReadOnlyList<string> files, IngestMode mode, int threads = 1, IProgress<int>? progress = null, WorkerCommand? isolateNativeCodecs = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(files);
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
@@ -83,16 +88,29 @@ public static class IngestBenchmark
         long decoded = 0;
         int succeeded = 0;
         int done = 0;
-        var options = mode == IngestMode.Header
-            ? new DicomReaderOptions { StopAtPixelData = true, PixelData = PixelDataLoading.Skip }
-            : new DicomReaderOptions { PixelData = PixelDataLoading.Eager };
         var gate = new object();
+        var decoders = new List<IsolatedDecoder>();
+        using var isolated = new ThreadLocal<IsolatedDecoder?>(() =>
+        {
+            if (isolateNativeCodecs is null)
+            {
+                return null;
+            }
+
+            var decoder = new IsolatedDecoder(isolateNativeCodecs, WorkerTimeout);
+            lock (gate)
+            {
+                decoders.Add(decoder);
+            }
+
+            return decoder;
+        });
 
         // Warm-up, untimed: the first files pay for JIT compilation and codec loading, which would
         // otherwise dominate small folders. The pydicom reference warms up on the same files.
         for (int i = 0; i < Math.Min(WarmUpFiles, files.Count); i++)
         {
-            ReadOne(files[i], mode, options);
+            ReadOne(files[i], mode, isolated.Value);
         }
 
         var stopwatch = Stopwatch.StartNew();
@@ -101,7 +119,7 @@ public static class IngestBenchmark
             new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken },
             path =>
             {
-                (long bytes, string? failure) = ReadOne(path, mode, options);
+                (long bytes, string? failure) = ReadOne(path, mode, isolated.Value);
                 lock (gate)
                 {
                     if (failure is null)
@@ -120,6 +138,11 @@ public static class IngestBenchmark
                 progress?.Report(Volatile.Read(ref done));
             });
         stopwatch.Stop();
+        foreach (IsolatedDecoder decoder in decoders)
+        {
+            decoder.Dispose();
+        }
+
         string version = typeof(IngestBenchmark).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
         return new IngestMeasurement($"MedTransfer {version}", mode, files.Count, succeeded, stopwatch.Elapsed.TotalSeconds, decoded, threads, failures);
     }
@@ -181,36 +204,29 @@ public static class IngestBenchmark
             failures);
     }
 
-    private static (long DecodedBytes, string? Failure) ReadOne(string path, IngestMode mode, DicomReaderOptions options)
+    private static DecodeOutcome ReadOne(string path, IngestMode mode, IsolatedDecoder? isolated)
     {
-        try
+        if (mode == IngestMode.Header)
         {
-            DicomFile file = DicomFile.Open(path, options);
-            if (mode == IngestMode.Header)
+            return DecodeWorker.Attempt(() =>
             {
-                return (0, null);
-            }
+                DicomFile.Open(path, s_headerOnly);
+                return 0;
+            });
+        }
 
-            DicomImage image = DicomImage.Create(file);
-            long bytes = 0;
-            for (int frame = 0; frame < image.FrameCount; frame++)
-            {
-                bytes += image.DecodeFrame(frame).LongLength;
-            }
+        if (isolated is null)
+        {
+            return DecodeWorker.DecodeInProcess(path);
+        }
 
-            return (bytes, null);
-        }
-        catch (DicomFormatException ex)
+        DecodeOutcome header = DecodeWorker.Attempt(() =>
+            DecodeWorker.NeedsNativeCodec(DicomFile.Open(path, s_headerOnly).TransferSyntax.Uid) ? 1 : 0);
+        if (header.Failure is not null)
         {
-            return (0, ex.Reason.ToString());
+            return header;
         }
-        catch (CodecUnavailableException ex)
-        {
-            return (0, string.Create(CultureInfo.InvariantCulture, $"CodecUnavailable:{ex.Package}"));
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or OutOfMemoryException)
-        {
-            return (0, ex.GetType().Name);
-        }
+
+        return header.DecodedBytes == 1 ? isolated.Decode(path) : DecodeWorker.DecodeInProcess(path);
     }
 }
