@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using MedTransfer.Dicom.Pixels;
 using MedTransfer.Reporting.Provenance;
 using MedTransfer.Training.Runtime;
 
@@ -6,7 +7,7 @@ namespace MedTransfer.Pipeline.Diagnostics;
 
 /// <summary>Whether an optional native pixel codec can be loaded.</summary>
 /// <param name="Codec">Codec name, e.g. "JPEG-LS".</param>
-/// <param name="Library">The shared library looked for.</param>
+/// <param name="Library">The library and its version when loaded (e.g. "CharLS 2.4.1"), else the library looked for.</param>
 /// <param name="Package">The Debian package that provides it.</param>
 /// <param name="Available">True when the library loaded.</param>
 public sealed record NativeCodecStatus(string Codec, string Library, string Package, bool Available);
@@ -39,12 +40,6 @@ public sealed record DoctorReport(
 /// <summary>Collects a <see cref="DoctorReport"/>.</summary>
 public static class Doctor
 {
-    private static readonly (string Codec, string Library, string Package)[] s_codecs =
-    [
-        ("JPEG-LS", "libcharls.so.2", "libcharls2"),
-        ("JPEG 2000", "libopenjp2.so.7", "libopenjp2-7"),
-    ];
-
     /// <summary>Examines the runtime, libtorch and the optional codecs. Never throws.</summary>
     public static DoctorReport Examine()
     {
@@ -59,7 +54,14 @@ public static class Doctor
             }
         }
 
-        var codecs = s_codecs.Select(c => new NativeCodecStatus(c.Codec, c.Library, c.Package, CanLoad(c.Library))).ToList();
+        // The decoders' own loaders answer, so doctor reports exactly what decoding will find.
+        string? charls = PixelDecoder.JpegLsLibraryVersion;
+        string? openjpeg = PixelDecoder.Jpeg2000LibraryVersion;
+        NativeCodecStatus[] codecs =
+        [
+            new("JPEG-LS", charls is null ? "libcharls.so.2" : "CharLS " + charls, "libcharls2", charls is not null),
+            new("JPEG 2000", openjpeg is null ? "libopenjp2.so.7" : "OpenJPEG " + openjpeg, "libopenjp2-7", openjpeg is not null),
+        ];
         return new DoctorReport(
             CodeVersion.Of(typeof(Doctor)),
             RuntimeInformation.FrameworkDescription,
@@ -70,16 +72,5 @@ public static class Doctor
             torch,
             devices,
             codecs);
-    }
-
-    private static bool CanLoad(string library)
-    {
-        if (!NativeLibrary.TryLoad(library, out IntPtr handle))
-        {
-            return false;
-        }
-
-        NativeLibrary.Free(handle);
-        return true;
     }
 }
