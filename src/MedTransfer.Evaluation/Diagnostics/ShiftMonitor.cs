@@ -1,0 +1,71 @@
+using MathNet.Numerics.LinearAlgebra;
+
+namespace MedTransfer.Evaluation.Diagnostics;
+
+/// <summary>
+/// Per-sample shift score for batch diagnosis: the Mahalanobis distance of a feature vector to the training
+/// (source) feature distribution, with a shrunk covariance Σ̂ = (1 − δ)·S + δ·(tr S / d)·I (δ = 0.1 by default,
+/// so the estimate stays invertible when d approaches n), and a threshold calibrated as a quantile of the
+/// scores of held-out source samples: a study above it is flagged as unlike the training data.
+/// </summary>
+public sealed class ShiftMonitor
+{
+    private readonly Vector<double> _mean;
+    private readonly Matrix<double> _precision;
+
+    private ShiftMonitor(Vector<double> mean, Matrix<double> precision, double threshold, double quantile)
+    {
+        _mean = mean;
+        _precision = precision;
+        Threshold = threshold;
+        Quantile = quantile;
+    }
+
+    /// <summary>Scores above this are flagged.</summary>
+    public double Threshold { get; }
+
+    /// <summary>The held-out source quantile the threshold sits at (e.g. 0.99: about 1% of in-distribution studies are flagged).</summary>
+    public double Quantile { get; }
+
+    /// <summary>Fits the distribution on <paramref name="training"/> and calibrates the threshold on <paramref name="heldOutSource"/>.</summary>
+    public static ShiftMonitor Fit(double[][] training, double[][] heldOutSource, double quantile = 0.99, double shrinkage = 0.1)
+    {
+        ArgumentNullException.ThrowIfNull(training);
+        ArgumentNullException.ThrowIfNull(heldOutSource);
+        if (training.Length < 2 || heldOutSource.Length < 1)
+        {
+            throw new ArgumentException("The shift monitor needs at least two training samples and one held-out sample.", nameof(training));
+        }
+
+        if (quantile is <= 0 or >= 1 || shrinkage is < 0 or > 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(quantile), "The quantile lies in (0, 1) and the shrinkage in [0, 1].");
+        }
+
+        Matrix<double> x = Matrix<double>.Build.DenseOfRowArrays(training);
+        Vector<double> mean = x.ColumnSums() / x.RowCount;
+        Matrix<double> centred = x - Matrix<double>.Build.Dense(x.RowCount, x.ColumnCount, (_, c) => mean[c]);
+        Matrix<double> sample = centred.TransposeThisAndMultiply(centred) / (x.RowCount - 1);
+        double average = sample.Trace() / sample.RowCount;
+        Matrix<double> shrunk = ((1 - shrinkage) * sample) + (shrinkage * Math.Max(average, 1e-12) * Matrix<double>.Build.DenseIdentity(sample.RowCount));
+        Matrix<double> precision = shrunk.Inverse();
+        var provisional = new ShiftMonitor(mean, precision, double.PositiveInfinity, quantile);
+        double[] scores = [.. heldOutSource.Select(provisional.Score).Order()];
+        double position = quantile * (scores.Length - 1);
+        int lower = (int)Math.Floor(position);
+        int upper = Math.Min(lower + 1, scores.Length - 1);
+        double threshold = scores[lower] + ((scores[upper] - scores[lower]) * (position - lower));
+        return new ShiftMonitor(mean, precision, threshold, quantile);
+    }
+
+    /// <summary>The Mahalanobis distance of <paramref name="features"/> to the training distribution.</summary>
+    public double Score(double[] features)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        Vector<double> delta = Vector<double>.Build.DenseOfArray(features) - _mean;
+        return Math.Sqrt(Math.Max(0, delta.DotProduct(_precision * delta)));
+    }
+
+    /// <summary>True when the score exceeds the calibrated threshold.</summary>
+    public bool IsShifted(double[] features) => Score(features) > Threshold;
+}
