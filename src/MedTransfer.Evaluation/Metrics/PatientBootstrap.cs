@@ -32,6 +32,18 @@ public static class PatientBootstrap
     /// <exception cref="MetricUndefinedException">The statistic is undefined on the full data, or on more than half of the resamples.</exception>
     public static Estimate Run(IReadOnlyList<string> patients, IReadOnlyList<int> labels, Func<int[], double> statistic, BootstrapOptions? options = null)
     {
+        options ??= new BootstrapOptions();
+        BootstrapDistribution d = Resample(patients, labels, statistic, options);
+        string method = d.Undefined == 0
+            ? $"patient bootstrap ({options.Resamples}, stratified)"
+            : $"patient bootstrap ({d.Draws.Count} of {options.Resamples} resamples defined, stratified)";
+        return d.Interval(options.Confidence, method);
+    }
+
+    /// <summary>The bootstrap distribution itself (sorted draws), for intervals of derived quantities.</summary>
+    /// <exception cref="MetricUndefinedException">The statistic is undefined on the full data, or on more than half of the resamples.</exception>
+    public static BootstrapDistribution Resample(IReadOnlyList<string> patients, IReadOnlyList<int> labels, Func<int[], double> statistic, BootstrapOptions? options = null)
+    {
         ArgumentNullException.ThrowIfNull(patients);
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentNullException.ThrowIfNull(statistic);
@@ -82,11 +94,7 @@ public static class PatientBootstrap
         }
 
         values.Sort();
-        double alpha = (1 - options.Confidence) / 2;
-        string method = undefined == 0
-            ? $"patient bootstrap ({options.Resamples}, stratified)"
-            : $"patient bootstrap ({values.Count} of {options.Resamples} resamples defined, stratified)";
-        return new Estimate(value, Quantile(values, alpha), Quantile(values, 1 - alpha), options.Confidence, method);
+        return new BootstrapDistribution(value, values, undefined);
     }
 
     /// <summary>AUROC with a patient-level bootstrap interval.</summary>
@@ -163,9 +171,25 @@ public static class PatientBootstrap
 
         return [positive, negative];
     }
+}
 
-    private static double Quantile(List<double> sorted, double q)
+/// <summary>A bootstrap distribution: the statistic on the full data and the sorted resampled values.</summary>
+/// <param name="Value">The statistic on all samples.</param>
+/// <param name="Draws">The resampled values, sorted ascending.</param>
+/// <param name="Undefined">Resamples on which the statistic was undefined (dropped).</param>
+public sealed record BootstrapDistribution(double Value, IReadOnlyList<double> Draws, int Undefined)
+{
+    /// <summary>The percentile interval at <paramref name="confidence"/>.</summary>
+    public Estimate Interval(double confidence, string method)
     {
+        double alpha = (1 - confidence) / 2;
+        return new Estimate(Value, Quantile(Draws, alpha), Quantile(Draws, 1 - alpha), confidence, method);
+    }
+
+    /// <summary>The q-quantile of sorted values (linear interpolation).</summary>
+    public static double Quantile(IReadOnlyList<double> sorted, double q)
+    {
+        ArgumentNullException.ThrowIfNull(sorted);
         double position = q * (sorted.Count - 1);
         int lower = (int)Math.Floor(position);
         int upper = Math.Min(lower + 1, sorted.Count - 1);
