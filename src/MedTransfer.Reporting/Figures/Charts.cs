@@ -1,0 +1,216 @@
+using System.Globalization;
+using MedTransfer.Evaluation.Metrics;
+using ScottPlot;
+
+namespace MedTransfer.Reporting.Figures;
+
+/// <summary>A rendered figure: PNG bytes plus the alternative text the HTML report shows with it.</summary>
+/// <param name="Name">File-safe name, e.g. "roc-by-site".</param>
+/// <param name="Png">The image.</param>
+/// <param name="AltText">What the figure shows, in words (accessibility, and for readers who print in grey).</param>
+public sealed record Figure(string Name, byte[] Png, string AltText);
+
+/// <summary>One curve of a ROC or PR plot.</summary>
+/// <param name="Label">Legend text, e.g. "site-B (AUROC 0.91 [0.86, 0.95])".</param>
+/// <param name="Scores">Scores.</param>
+/// <param name="Labels">Binary labels.</param>
+public sealed record CurveInput(string Label, IReadOnlyList<double> Scores, IReadOnlyList<int> Labels);
+
+/// <summary>One row of a forest plot.</summary>
+/// <param name="Label">Row label.</param>
+/// <param name="Estimate">Point estimate and interval.</param>
+public sealed record ForestRow(string Label, Estimate Estimate);
+
+/// <summary>The report's figures (ScottPlot, PNG). Every chart has axis labels, a title and a legend where needed.</summary>
+public static class Charts
+{
+    private const int Width = 720;
+    private const int Height = 480;
+
+    /// <summary>ROC curves (one per input) with the chance diagonal.</summary>
+    public static Figure Roc(string name, string title, IReadOnlyList<CurveInput> curves)
+    {
+        ArgumentNullException.ThrowIfNull(curves);
+        Plot plot = NewPlot(title, "False positive rate (1 − specificity)", "True positive rate (sensitivity)");
+        var diagonal = plot.Add.Line(0, 0, 1, 1);
+        diagonal.LineColor = Colors.Gray;
+        diagonal.LinePattern = LinePattern.Dashed;
+        foreach (CurveInput c in curves)
+        {
+            (double[] fpr, double[] tpr) = RocPoints(c.Scores, c.Labels);
+            var line = plot.Add.ScatterLine(fpr, tpr);
+            line.LegendText = c.Label;
+            line.LineWidth = 2;
+        }
+
+        plot.Axes.SetLimits(0, 1, 0, 1);
+        plot.ShowLegend(Alignment.LowerRight);
+        return Render(plot, name, $"{title}: ROC curves for {string.Join("; ", curves.Select(c => c.Label))}.");
+    }
+
+    /// <summary>Precision-recall curves with each curve's prevalence as its chance level.</summary>
+    public static Figure PrecisionRecall(string name, string title, IReadOnlyList<CurveInput> curves)
+    {
+        ArgumentNullException.ThrowIfNull(curves);
+        Plot plot = NewPlot(title, "Recall (sensitivity)", "Precision (PPV)");
+        foreach (CurveInput c in curves)
+        {
+            (double[] recall, double[] precision) = PrPoints(c.Scores, c.Labels);
+            var line = plot.Add.ScatterLine(recall, precision);
+            line.LegendText = c.Label;
+            line.LineWidth = 2;
+        }
+
+        plot.Axes.SetLimits(0, 1, 0, 1.02);
+        plot.ShowLegend(Alignment.LowerLeft);
+        return Render(plot, name, $"{title}: precision-recall curves for {string.Join("; ", curves.Select(c => c.Label))}.");
+    }
+
+    /// <summary>Reliability diagram: observed frequency against mean predicted probability per bin, bar widths by count.</summary>
+    public static Figure Reliability(string name, string title, CalibrationResult calibration)
+    {
+        ArgumentNullException.ThrowIfNull(calibration);
+        Plot plot = NewPlot(title, "Mean predicted probability", "Observed frequency");
+        var diagonal = plot.Add.Line(0, 0, 1, 1);
+        diagonal.LineColor = Colors.Gray;
+        diagonal.LinePattern = LinePattern.Dashed;
+        ReliabilityBin[] filled = [.. calibration.Bins.Where(b => b.Count > 0)];
+        var points = plot.Add.Scatter(filled.Select(b => b.MeanConfidence).ToArray(), filled.Select(b => b.Accuracy).ToArray());
+        points.LegendText = string.Create(CultureInfo.InvariantCulture, $"ECE {calibration.Ece:F3} ({calibration.Scheme})");
+        points.MarkerSize = 8;
+        plot.Axes.SetLimits(0, 1, 0, 1);
+        plot.ShowLegend(Alignment.UpperLeft);
+        return Render(plot, name, string.Create(CultureInfo.InvariantCulture, $"{title}: reliability diagram, ECE {calibration.Ece:F3}."));
+    }
+
+    /// <summary>Forest plot: one row per estimate with its interval, and a reference line (e.g. 0 for differences).</summary>
+    public static Figure Forest(string name, string title, string axisLabel, IReadOnlyList<ForestRow> rows, double? reference = null)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        Plot plot = NewPlot(title, axisLabel, string.Empty);
+        for (int i = 0; i < rows.Count; i++)
+        {
+            double y = rows.Count - 1 - i;
+            Estimate e = rows[i].Estimate;
+            var whisker = plot.Add.Line(e.Lower, y, e.Upper, y);
+            whisker.LineWidth = 2;
+            whisker.LineColor = Colors.Black;
+            var point = plot.Add.Marker(e.Value, y);
+            point.MarkerSize = 10;
+        }
+
+        if (reference is { } r)
+        {
+            var line = plot.Add.VerticalLine(r);
+            line.LinePattern = LinePattern.Dashed;
+            line.LineColor = Colors.Gray;
+        }
+
+        double[] positions = [.. Enumerable.Range(0, rows.Count).Select(i => (double)(rows.Count - 1 - i))];
+        string[] labels = [.. rows.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Label}  {r.Estimate.Value:F3} [{r.Estimate.Lower:F3}, {r.Estimate.Upper:F3}]"))];
+        plot.Axes.Left.SetTicks(positions, labels);
+        plot.Axes.SetLimitsY(-0.8, rows.Count - 0.2);
+        return Render(plot, name, $"{title}: " + string.Join("; ", labels) + ".", height: Math.Max(240, 80 + (40 * rows.Count)));
+    }
+
+    /// <summary>Bar chart of a proportion per category (e.g. prevalence per site).</summary>
+    public static Figure Bars(string name, string title, string axisLabel, IReadOnlyDictionary<string, double> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        Plot plot = NewPlot(title, string.Empty, axisLabel);
+        string[] keys = [.. values.Keys];
+        for (int i = 0; i < keys.Length; i++)
+        {
+            var bar = plot.Add.Bar(i, values[keys[i]]);
+            bar.LegendText = string.Empty;
+        }
+
+        plot.Axes.Bottom.SetTicks([.. Enumerable.Range(0, keys.Length).Select(i => (double)i)], keys);
+        plot.Axes.SetLimitsY(0, Math.Max(1e-9, values.Values.Max() * 1.15));
+        return Render(plot, name, $"{title}: " + string.Join("; ", keys.Select(k => string.Create(CultureInfo.InvariantCulture, $"{k} {values[k]:P1}"))) + ".");
+    }
+
+    /// <summary>2-D scatter of an embedding, one colour per group.</summary>
+    public static Figure Embedding(string name, string title, IReadOnlyList<(double X, double Y)> points, IReadOnlyList<string> groups)
+    {
+        ArgumentNullException.ThrowIfNull(points);
+        ArgumentNullException.ThrowIfNull(groups);
+        Plot plot = NewPlot(title, "Component 1", "Component 2");
+        foreach (IGrouping<string, int> g in Enumerable.Range(0, points.Count).GroupBy(i => groups[i]).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var scatter = plot.Add.ScatterPoints(g.Select(i => points[i].X).ToArray(), g.Select(i => points[i].Y).ToArray());
+            scatter.LegendText = g.Key;
+            scatter.MarkerSize = 5;
+        }
+
+        plot.ShowLegend(Alignment.UpperRight);
+        return Render(plot, name, $"{title}: 2-D embedding coloured by {string.Join(", ", groups.Distinct().Order(StringComparer.Ordinal))}.");
+    }
+
+    /// <summary>ROC points (FPR, TPR) over all distinct thresholds, from (0, 0) to (1, 1).</summary>
+    internal static (double[] Fpr, double[] Tpr) RocPoints(IReadOnlyList<double> scores, IReadOnlyList<int> labels)
+    {
+        int[] order = [.. Enumerable.Range(0, scores.Count).OrderByDescending(i => scores[i])];
+        int positives = labels.Sum();
+        int negatives = labels.Count - positives;
+        var fpr = new List<double> { 0 };
+        var tpr = new List<double> { 0 };
+        int tp = 0;
+        int fp = 0;
+        int k = 0;
+        while (k < order.Length)
+        {
+            double s = scores[order[k]];
+            while (k < order.Length && scores[order[k]] == s)
+            {
+                tp += labels[order[k]];
+                fp += 1 - labels[order[k]];
+                k++;
+            }
+
+            fpr.Add(negatives == 0 ? 0 : fp / (double)negatives);
+            tpr.Add(positives == 0 ? 0 : tp / (double)positives);
+        }
+
+        return ([.. fpr], [.. tpr]);
+    }
+
+    private static (double[] Recall, double[] Precision) PrPoints(IReadOnlyList<double> scores, IReadOnlyList<int> labels)
+    {
+        int[] order = [.. Enumerable.Range(0, scores.Count).OrderByDescending(i => scores[i])];
+        int positives = Math.Max(1, labels.Sum());
+        var recall = new List<double>();
+        var precision = new List<double>();
+        int tp = 0;
+        int called = 0;
+        int k = 0;
+        while (k < order.Length)
+        {
+            double s = scores[order[k]];
+            while (k < order.Length && scores[order[k]] == s)
+            {
+                tp += labels[order[k]];
+                called++;
+                k++;
+            }
+
+            recall.Add(tp / (double)positives);
+            precision.Add(tp / (double)called);
+        }
+
+        return ([.. recall], [.. precision]);
+    }
+
+    private static Plot NewPlot(string title, string xLabel, string yLabel)
+    {
+        _ = FigureFonts.Available;
+        var plot = new Plot();
+        plot.Title(title);
+        plot.XLabel(xLabel);
+        plot.YLabel(yLabel);
+        return plot;
+    }
+
+    private static Figure Render(Plot plot, string name, string alt, int width = Width, int height = Height) =>
+        new(name, plot.GetImageBytes(width, height, ImageFormat.Png), alt);
+}
