@@ -25,6 +25,8 @@ internal static class CliApp
             "Ingest DICOM/NIfTI/PNG, fine-tune an ImageNet CNN with domain adaptation, and evaluate honestly.");
         root.Subcommands.Add(DoctorCommand.Create(console, output));
         root.Subcommands.Add(DicomCommands.Create(console, output, error));
+        root.Subcommands.Add(IngestCommands.Create(console, output, error));
+        root.Subcommands.Add(EvaluateCommand.Create(console, output, error));
         root.Subcommands.Add(BenchCommands.Create(console, output, error));
 
         // The decode worker that batch runs start for native codecs (RELIABILITY A7); not for people.

@@ -97,6 +97,7 @@ public static class Charts
             whisker.LineColor = Colors.Black;
             var point = plot.Add.Marker(e.Value, y);
             point.MarkerSize = 10;
+            point.Color = Colors.Black;
         }
 
         if (reference is { } r)
