@@ -27,6 +27,9 @@ public static class Charts
     private const int Width = 720;
     private const int Height = 480;
 
+    // One fixed palette so a site has the same colour in every figure of a report.
+    private static readonly IPalette s_palette = new ScottPlot.Palettes.Category10();
+
     /// <summary>ROC curves (one per input) with the chance diagonal.</summary>
     public static Figure Roc(string name, string title, IReadOnlyList<CurveInput> curves)
     {
@@ -35,12 +38,13 @@ public static class Charts
         var diagonal = plot.Add.Line(0, 0, 1, 1);
         diagonal.LineColor = Colors.Gray;
         diagonal.LinePattern = LinePattern.Dashed;
-        foreach (CurveInput c in curves)
+        for (int i = 0; i < curves.Count; i++)
         {
-            (double[] fpr, double[] tpr) = RocPoints(c.Scores, c.Labels);
+            (double[] fpr, double[] tpr) = RocPoints(curves[i].Scores, curves[i].Labels);
             var line = plot.Add.ScatterLine(fpr, tpr);
-            line.LegendText = c.Label;
+            line.LegendText = curves[i].Label;
             line.LineWidth = 2;
+            line.Color = s_palette.GetColor(i);
         }
 
         plot.Axes.SetLimits(0, 1, 0, 1);
@@ -53,12 +57,13 @@ public static class Charts
     {
         ArgumentNullException.ThrowIfNull(curves);
         Plot plot = NewPlot(title, "Recall (sensitivity)", "Precision (PPV)");
-        foreach (CurveInput c in curves)
+        for (int i = 0; i < curves.Count; i++)
         {
-            (double[] recall, double[] precision) = PrPoints(c.Scores, c.Labels);
+            (double[] recall, double[] precision) = PrPoints(curves[i].Scores, curves[i].Labels);
             var line = plot.Add.ScatterLine(recall, precision);
-            line.LegendText = c.Label;
+            line.LegendText = curves[i].Label;
             line.LineWidth = 2;
+            line.Color = s_palette.GetColor(i);
         }
 
         plot.Axes.SetLimits(0, 1, 0, 1.02);
