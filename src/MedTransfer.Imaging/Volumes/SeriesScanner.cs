@@ -1,0 +1,558 @@
+using System.Globalization;
+using MedTransfer.Dicom;
+
+namespace MedTransfer.Imaging.Volumes;
+
+/// <summary>
+/// Finds the image series in a folder and splits each into stacks that can become volumes. Only headers are read
+/// (Pixel Data is skipped), one file at a time, so memory does not grow with the pixel data. Files that cannot be
+/// used are collected as <see cref="SeriesScanFailure"/>s: a bad file never stops the scan.
+/// </summary>
+/// <remarks>
+/// Splitting rules, in order: image size (Rows × Columns, then Pixel Spacing to 1e-4 mm), orientation (Image Orientation (Patient), direction
+/// cosines differing by more than 1e-3), echo (Echo Numbers, or an enhanced frame's Effective Echo Time), enhanced
+/// Stack ID; then a group whose positions repeat is split by Acquisition Number, else by Temporal Position, else by
+/// occurrence. A Siemens mosaic is a complete volume: each mosaic file is its own stack.
+/// </remarks>
+public static class SeriesScanner
+{
+    /// <summary>The largest direction-cosine difference kept within one stack.</summary>
+    internal const double OrientationTolerance = 1e-3;
+
+    /// <summary>Two images closer than this (mm) are at the same position.</summary>
+    internal const double SamePositionTolerance = 0.01;
+
+    private static readonly DicomReaderOptions s_headerOnly = new() { PixelData = PixelDataLoading.Skip, StopAtPixelData = true };
+
+    /// <summary>Scans <paramref name="folder"/> and its subfolders (hidden files skipped), files in ordinal path order.</summary>
+    /// <param name="folder">The folder to scan.</param>
+    /// <param name="progress">Receives one report per file.</param>
+    /// <param name="cancellationToken">Stops the scan between files.</param>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="OperationCanceledException">The scan was cancelled.</exception>
+    public static SeriesScanResult Scan(string folder, IProgress<SeriesScanProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        if (!Directory.Exists(folder))
+        {
+            throw new DirectoryNotFoundException("The folder to scan does not exist.");
+        }
+
+        string root = Path.GetFullPath(folder);
+        // Hidden files (on Unix, names starting with '.') are skipped: editor, OS and partial-write droppings.
+        var enumeration = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.Hidden | FileAttributes.System };
+        List<string> files = [.. Directory.EnumerateFiles(root, "*", enumeration).Order(StringComparer.Ordinal)];
+        return ScanFiles(files, root, progress, cancellationToken);
+    }
+
+    /// <summary>Scans the given files (e.g. a list from a manifest); failure paths are relative to <paramref name="root"/>.</summary>
+    /// <param name="files">The files, in the order to read them.</param>
+    /// <param name="root">The folder failure paths are made relative to.</param>
+    /// <param name="progress">Receives one report per file.</param>
+    /// <param name="cancellationToken">Stops the scan between files.</param>
+    /// <exception cref="OperationCanceledException">The scan was cancelled.</exception>
+    public static SeriesScanResult ScanFiles(IReadOnlyList<string> files, string root, IProgress<SeriesScanProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        ArgumentNullException.ThrowIfNull(root);
+        var failures = new List<SeriesScanFailure>();
+        var series = new Dictionary<string, SeriesBuilder>(StringComparer.Ordinal);
+        int order = 0;
+        for (int i = 0; i < files.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            string path = Path.GetFullPath(files[i]);
+            try
+            {
+                (SeriesInfo info, List<SliceHeader> slices) = ReadHeaders(path, ref order);
+                // A series has one Series Number: files that share a UID but not a number (e.g. edited copies) are kept apart.
+                string key = info.Number is { } number ? info.Uid + "#" + number.ToString(CultureInfo.InvariantCulture) : info.Uid;
+                if (!series.TryGetValue(key, out SeriesBuilder? builder))
+                {
+                    builder = new SeriesBuilder(info);
+                    series.Add(key, builder);
+                }
+
+                // A second copy of an instance (same SOP Instance UID in the same series) would only repeat its slices.
+                if (info.InstanceUid.Length > 0 && !builder.Instances.Add(info.InstanceUid))
+                {
+                    throw new SkipFileException(SeriesScanFailureReason.DuplicateInstance, "another file of the series has the same SOP Instance UID; the first one is used");
+                }
+
+                builder.Files.Add(path);
+                builder.Slices.AddRange(slices);
+            }
+            catch (DicomFormatException ex)
+            {
+                failures.Add(new SeriesScanFailure(Path.GetRelativePath(root, path), SeriesScanFailureReason.Unreadable, ex.Reason, ex.Message));
+            }
+            catch (SkipFileException ex)
+            {
+                failures.Add(new SeriesScanFailure(Path.GetRelativePath(root, path), ex.Reason, null, ex.Message));
+            }
+
+            progress?.Report(new SeriesScanProgress(i + 1, failures.Count, files.Count));
+        }
+
+        List<DicomSeries> result = [.. series.Values
+            .OrderBy(b => b.Info.Number ?? int.MaxValue)
+            .ThenBy(b => b.Info.Uid, StringComparer.Ordinal)
+            .Select(b => new DicomSeries(b.Info.Uid, b.Info.StudyUid, b.Info.Number, b.Info.Modality, b.Info.Description, [.. b.Files], Split(b.Slices)))];
+        return new SeriesScanResult(result, failures);
+    }
+
+    /// <summary>Splits one series' images into stacks (see the class remarks).</summary>
+    internal static IReadOnlyList<SliceStack> Split(IReadOnlyList<SliceHeader> slices)
+    {
+        var groups = new List<Group> { new([.. slices.OrderBy(s => s.Order)], StackSplitReason.None, []) };
+        groups = SplitBy(groups, s => (s.Rows * 1e6) + s.Columns, StackSplitReason.ImageSize, s => string.Create(CultureInfo.InvariantCulture, $"{s.Columns}x{s.Rows}"));
+        groups = SplitByText(groups, s => string.Create(CultureInfo.InvariantCulture, $"{s.RowSpacing:0.####}\\{s.ColumnSpacing:0.####}"), StackSplitReason.ImageSize,
+            s => string.Create(CultureInfo.InvariantCulture, $"{s.RowSpacing:0.####}x{s.ColumnSpacing:0.####}mm"));
+        groups = SplitByOrientation(groups);
+        groups = SplitBy(groups, s => s.EchoNumber ?? s.EchoTime, StackSplitReason.Echo, s => s.EchoNumber is { } e
+            ? string.Create(CultureInfo.InvariantCulture, $"echo {e}")
+            : s.EchoTime is { } te ? string.Create(CultureInfo.InvariantCulture, $"TE {te:0.###}") : "echo ?");
+        groups = SplitByText(groups, s => s.StackId, StackSplitReason.StackId, s => $"stack {s.StackId}");
+
+        var final = new List<Group>();
+        foreach (Group g in groups)
+        {
+            if (g.Slices.Any(s => s.MosaicImages > 0))
+            {
+                if (g.Slices.Count == 1)
+                {
+                    final.Add(g);
+                    continue;
+                }
+
+                // Each mosaic is a whole volume (one per acquisition / time point).
+                bool byAcquisition = g.Slices.Select(s => s.AcquisitionNumber).Distinct().Count() == g.Slices.Count;
+                var sorted = g.Slices.OrderBy(s => s.AcquisitionNumber ?? int.MaxValue).ThenBy(s => s.InstanceNumber ?? int.MaxValue).ThenBy(s => s.Order).ToList();
+                for (int i = 0; i < sorted.Count; i++)
+                {
+                    SliceHeader s = sorted[i];
+                    string label = byAcquisition && s.AcquisitionNumber is { } a
+                        ? string.Create(CultureInfo.InvariantCulture, $"acquisition {a}")
+                        : string.Create(CultureInfo.InvariantCulture, $"volume {i + 1}");
+                    final.Add(new Group([s], g.Reason | (byAcquisition ? StackSplitReason.Acquisition : StackSplitReason.RepeatedPosition), [.. g.Label, label]));
+                }
+
+                continue;
+            }
+
+            if (!HasRepeatedPositions(g.Slices))
+            {
+                final.Add(g);
+                continue;
+            }
+
+            List<Group> split = SplitBy([g], s => s.AcquisitionNumber, StackSplitReason.Acquisition, s => $"acquisition {s.AcquisitionNumber}");
+            if (split.Count == 1 || split.Any(x => HasRepeatedPositions(x.Slices)))
+            {
+                split = SplitBy([g], s => s.TemporalPosition, StackSplitReason.TemporalPosition, s => $"time {s.TemporalPosition}");
+            }
+
+            if (split.Count == 1 || split.Any(x => HasRepeatedPositions(x.Slices)))
+            {
+                split = SplitByOccurrence(g);
+            }
+
+            final.AddRange(split);
+        }
+
+        bool several = final.Count > 1;
+        return [.. final.Select(g => new SliceStack(g.Slices, several ? g.Reason : StackSplitReason.None, g.Label.Count > 0 ? string.Join(' ', g.Label) : "all"))];
+    }
+
+    private static List<Group> SplitBy(List<Group> groups, Func<SliceHeader, double?> key, StackSplitReason reason, Func<SliceHeader, string> label)
+    {
+        var result = new List<Group>();
+        foreach (Group g in groups)
+        {
+            var parts = g.Slices.GroupBy(key).OrderBy(p => p.Key ?? double.MaxValue).ToList();
+            if (parts.Count == 1)
+            {
+                result.Add(g);
+                continue;
+            }
+
+            result.AddRange(parts.Select(p => new Group([.. p], g.Reason | reason, [.. g.Label, label(p.First())])));
+        }
+
+        return result;
+    }
+
+    private static List<Group> SplitByText(List<Group> groups, Func<SliceHeader, string?> key, StackSplitReason reason, Func<SliceHeader, string> label)
+    {
+        var result = new List<Group>();
+        foreach (Group g in groups)
+        {
+            var parts = g.Slices.GroupBy(key, StringComparer.Ordinal).OrderBy(p => p.Key, StringComparer.Ordinal).ToList();
+            if (parts.Count == 1)
+            {
+                result.Add(g);
+                continue;
+            }
+
+            result.AddRange(parts.Select(p => new Group([.. p], g.Reason | reason, [.. g.Label, label(p.First())])));
+        }
+
+        return result;
+    }
+
+    private static List<Group> SplitByOrientation(List<Group> groups)
+    {
+        var result = new List<Group>();
+        foreach (Group g in groups)
+        {
+            var clusters = new List<List<SliceHeader>>();
+            foreach (SliceHeader s in g.Slices)
+            {
+                List<SliceHeader>? home = clusters.FirstOrDefault(c => Geometry.MaxDifference(c[0].Orientation, s.Orientation) <= OrientationTolerance);
+                if (home is null)
+                {
+                    clusters.Add([s]);
+                }
+                else
+                {
+                    home.Add(s);
+                }
+            }
+
+            if (clusters.Count == 1)
+            {
+                result.Add(g);
+                continue;
+            }
+
+            // Deterministic order whatever the file names: by plane (axial, coronal, sagittal), then by the cosines.
+            result.AddRange(clusters
+                .OrderBy(c => OrientationRank(c[0].Orientation))
+                .ThenBy(c => string.Join(',', c[0].Orientation.Select(v => Math.Round(v, 3).ToString("0.000", CultureInfo.InvariantCulture))), StringComparer.Ordinal)
+                .Select(c => new Group(c, g.Reason | StackSplitReason.Orientation, [.. g.Label, OrientationLabel(c[0].Orientation)])));
+        }
+
+        return result;
+    }
+
+    private static List<Group> SplitByOccurrence(Group g)
+    {
+        var seen = new List<(double[] Position, int Count)>();
+        var parts = new SortedDictionary<int, List<SliceHeader>>();
+        foreach (SliceHeader s in g.Slices.OrderBy(s => s.InstanceNumber ?? int.MaxValue).ThenBy(s => s.Order))
+        {
+            int index = seen.FindIndex(p => Geometry.Norm(Geometry.Subtract(p.Position, s.Position)) < SamePositionTolerance);
+            int occurrence;
+            if (index < 0)
+            {
+                seen.Add((s.Position, 1));
+                occurrence = 0;
+            }
+            else
+            {
+                occurrence = seen[index].Count;
+                seen[index] = (seen[index].Position, occurrence + 1);
+            }
+
+            if (!parts.TryGetValue(occurrence, out List<SliceHeader>? list))
+            {
+                list = [];
+                parts.Add(occurrence, list);
+            }
+
+            list.Add(s);
+        }
+
+        return [.. parts.Select(p => new Group(p.Value, g.Reason | StackSplitReason.RepeatedPosition, [.. g.Label, string.Create(CultureInfo.InvariantCulture, $"repeat {p.Key + 1}")]))];
+    }
+
+    private static bool HasRepeatedPositions(IReadOnlyList<SliceHeader> slices)
+    {
+        if (slices.Count < 2)
+        {
+            return false;
+        }
+
+        double[] normal = slices[0].Normal;
+        var sorted = slices.OrderBy(s => Geometry.Dot(s.Position, normal)).ToList();
+        for (int i = 1; i < sorted.Count; i++)
+        {
+            if (Geometry.Norm(Geometry.Subtract(sorted[i].Position, sorted[i - 1].Position)) < SamePositionTolerance)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static string OrientationLabel(double[] iop) => OrientationRank(iop) switch { 0 => "axial", 1 => "coronal", _ => "sagittal" };
+
+    /// <summary>0 axial, 1 coronal, 2 sagittal: the patient axis the slice normal is closest to.</summary>
+    private static int OrientationRank(double[] iop)
+    {
+        double[] n = Geometry.Cross(iop.AsSpan(0, 3), iop.AsSpan(3, 3));
+        return Math.Abs(n[2]) >= Math.Abs(n[1]) && Math.Abs(n[2]) >= Math.Abs(n[0]) ? 0 : Math.Abs(n[1]) >= Math.Abs(n[0]) ? 1 : 2;
+    }
+
+    private static (SeriesInfo Info, List<SliceHeader> Slices) ReadHeaders(string path, ref int order)
+    {
+        DicomFile file = DicomFile.Open(path, s_headerOnly);
+        DicomDataset ds = file.Dataset;
+        try
+        {
+            return ReadHeaders(path, ds, ref order);
+        }
+        catch (DicomFormatException ex)
+        {
+            throw new SkipFileException(SeriesScanFailureReason.InvalidGeometry, $"a header value cannot be read ({ex.Reason}{(ex.Tag is { } t ? " in " + t : string.Empty)})");
+        }
+    }
+
+    private static (SeriesInfo Info, List<SliceHeader> Slices) ReadHeaders(string path, DicomDataset ds, ref int order)
+    {
+        int? rows = ds.GetInt32(Tag.Rows);
+        int? columns = ds.GetInt32(Tag.Columns);
+        if (rows is not > 0 || columns is not > 0 || !ds.Contains(Tag.BitsAllocated))
+        {
+            throw new SkipFileException(SeriesScanFailureReason.NotAnImage, "no image pixel module (Rows, Columns, Bits Allocated)");
+        }
+
+        string uid = ds.GetString(Tag.SeriesInstanceUID)?.Trim() ?? string.Empty;
+        if (uid.Length == 0)
+        {
+            throw new SkipFileException(SeriesScanFailureReason.MissingSeriesUid, "no Series Instance UID (0020,000E)");
+        }
+
+        if ((ds.GetInt32(Tag.SamplesPerPixel) ?? 1) != 1)
+        {
+            throw new SkipFileException(SeriesScanFailureReason.UnsupportedImage, "colour images (Samples per Pixel > 1) are not assembled into volumes");
+        }
+
+        var info = new SeriesInfo(
+            uid,
+            ds.GetString(Tag.SOPInstanceUID)?.Trim() ?? string.Empty,
+            ds.GetString(Tag.StudyInstanceUID)?.Trim() ?? string.Empty,
+            ds.GetInt32(Tag.SeriesNumber),
+            ds.GetString(Tag.Modality)?.Trim() ?? string.Empty,
+            ds.GetString(Tag.SeriesDescription)?.Trim() ?? string.Empty);
+
+        int frames = ds.GetInt32(Tag.NumberOfFrames) ?? 1;
+        if (frames < 1)
+        {
+            throw new SkipFileException(SeriesScanFailureReason.UnsupportedImage, "Number of Frames is below 1");
+        }
+
+        IReadOnlyList<DicomDataset> perFrame = ds.GetSequence(Tag.PerFrameFunctionalGroupsSequence);
+        IReadOnlyList<DicomDataset> sharedItems = ds.GetSequence(Tag.SharedFunctionalGroupsSequence);
+        DicomDataset? shared = sharedItems.Count > 0 ? sharedItems[0] : null;
+        bool enhanced = perFrame.Count > 0 || shared is not null;
+        if (enhanced && perFrame.Count != frames && frames > 1)
+        {
+            throw new SkipFileException(SeriesScanFailureReason.InvalidGeometry, "the Per-Frame Functional Groups Sequence does not have one item per frame");
+        }
+
+        var slices = new List<SliceHeader>(frames);
+        bool mosaic = ds.GetStrings(Tag.ImageType).Any(v => string.Equals(v, "MOSAIC", StringComparison.OrdinalIgnoreCase));
+        if (mosaic)
+        {
+            if (frames != 1)
+            {
+                throw new SkipFileException(SeriesScanFailureReason.UnsupportedImage, "a multi-frame mosaic is not supported");
+            }
+
+            slices.Add(Mosaic(path, ds, rows.Value, columns.Value, order++));
+            return (info, slices);
+        }
+
+        for (int f = 0; f < frames; f++)
+        {
+            DicomDataset? item = f < perFrame.Count ? perFrame[f] : null;
+            DicomDataset? position = Functional(item, shared, Tag.PlanePositionSequence);
+            DicomDataset? orientation = Functional(item, shared, Tag.PlaneOrientationSequence);
+            DicomDataset? measures = Functional(item, shared, Tag.PixelMeasuresSequence);
+            DicomDataset? transform = Functional(item, shared, Tag.PixelValueTransformationSequence);
+            DicomDataset? content = Functional(item, shared, Tag.FrameContentSequence);
+            DicomDataset? echo = Functional(item, shared, Tag.MREchoSequence);
+
+            double[] ipp = Vector(position ?? ds, Tag.ImagePositionPatient, 3);
+            double[] iop = Vector(orientation ?? ds, Tag.ImageOrientationPatient, 6);
+            double[] spacing = Vector(measures ?? ds, Tag.PixelSpacing, 2);
+            if (ipp.Length == 0 && position is null)
+            {
+                ipp = Vector(ds, Tag.ImagePositionPatient, 3);
+            }
+
+            if (iop.Length == 0 && orientation is null)
+            {
+                iop = Vector(ds, Tag.ImageOrientationPatient, 6);
+            }
+
+            if (spacing.Length == 0)
+            {
+                spacing = Vector(ds, Tag.PixelSpacing, 2);
+            }
+
+            if (ipp.Length == 0 || iop.Length == 0 || spacing.Length == 0)
+            {
+                throw new SkipFileException(SeriesScanFailureReason.MissingGeometry, "Image Position (Patient), Image Orientation (Patient) or Pixel Spacing is missing");
+            }
+
+            ValidateGeometry(ipp, iop, spacing);
+            double? between = Positive((measures ?? ds).GetDouble(Tag.SpacingBetweenSlices)) ?? Positive(ds.GetDouble(Tag.SpacingBetweenSlices));
+            double? thickness = Positive((measures ?? ds).GetDouble(Tag.SliceThickness)) ?? Positive(ds.GetDouble(Tag.SliceThickness));
+            bool derived = false;
+            if (frames > 1 && !enhanced)
+            {
+                // Classic multi-frame: one position for the whole file; frames step along the normal by the slice spacing.
+                if (between is not { } step)
+                {
+                    throw new SkipFileException(SeriesScanFailureReason.UnsupportedImage, "a multi-frame image without per-frame positions needs Spacing Between Slices (0018,0088)");
+                }
+
+                ipp = Geometry.Add(ipp, Geometry.Scale(Geometry.Cross(iop.AsSpan(0, 3), iop.AsSpan(3, 3)), step * f));
+                derived = true;
+            }
+
+            slices.Add(new SliceHeader
+            {
+                Path = path,
+                Frame = f,
+                Position = ipp,
+                Orientation = iop,
+                RowSpacing = spacing[0],
+                ColumnSpacing = spacing[1],
+                Rows = rows.Value,
+                Columns = columns.Value,
+                EchoNumber = echo is null ? ds.GetInt32(Tag.EchoNumbers) : null,
+                EchoTime = echo?.GetDouble(Tag.EffectiveEchoTime),
+                AcquisitionNumber = ds.GetInt32(Tag.AcquisitionNumber),
+                InstanceNumber = ds.GetInt32(Tag.InstanceNumber),
+                TemporalPosition = content?.GetInt32(Tag.TemporalPositionIndex) ?? ds.GetInt32(Tag.TemporalPositionIdentifier),
+                StackId = content?.GetString(Tag.StackID)?.Trim(),
+                SpacingBetweenSlices = between,
+                SliceThickness = thickness,
+                Slope = transform?.GetDouble(Tag.RescaleSlope),
+                Intercept = transform?.GetDouble(Tag.RescaleIntercept),
+                PositionDerived = derived,
+                Order = order++,
+            });
+        }
+
+        return (info, slices);
+    }
+
+    private static SliceHeader Mosaic(string path, DicomDataset ds, int rows, int columns, int order)
+    {
+        Dictionary<string, string[]>? csa = SiemensCsaHeader.ImageHeader(ds);
+        double? count = SiemensCsaHeader.Number(csa, "NumberOfImagesInMosaic");
+        if (count is null && SiemensCsaHeader.PrivateTag(ds, 0x0019, "SIEMENS MR HEADER", 0x0A) is { } legacy)
+        {
+            count = ds.GetDouble(legacy);
+        }
+
+        if (count is not { } n || n < 1 || n > 4096 || Math.Floor(n) != n)
+        {
+            throw new SkipFileException(SeriesScanFailureReason.UnsupportedImage, "a mosaic without a readable NumberOfImagesInMosaic (CSA header or (0019,xx0A))");
+        }
+
+        int tiles = (int)Math.Ceiling(Math.Sqrt(n));
+        if (rows % tiles != 0 || columns % tiles != 0)
+        {
+            throw new SkipFileException(SeriesScanFailureReason.UnsupportedImage, "the mosaic size is not a whole number of tiles");
+        }
+
+        double[] ipp = Vector(ds, Tag.ImagePositionPatient, 3);
+        double[] iop = Vector(ds, Tag.ImageOrientationPatient, 6);
+        double[] spacing = Vector(ds, Tag.PixelSpacing, 2);
+        if (ipp.Length == 0 || iop.Length == 0 || spacing.Length == 0)
+        {
+            throw new SkipFileException(SeriesScanFailureReason.MissingGeometry, "Image Position (Patient), Image Orientation (Patient) or Pixel Spacing is missing");
+        }
+
+        ValidateGeometry(ipp, iop, spacing);
+        double[]? normal = null;
+        if (SiemensCsaHeader.Number(csa, "SliceNormalVector", 0) is { } nx
+            && SiemensCsaHeader.Number(csa, "SliceNormalVector", 1) is { } ny
+            && SiemensCsaHeader.Number(csa, "SliceNormalVector", 2) is { } nz)
+        {
+            double[] v = [nx, ny, nz];
+            double length = Geometry.Norm(v);
+            normal = length > 0.5 && length < 1.5 ? Geometry.Scale(v, 1 / length) : null;
+        }
+
+        return new SliceHeader
+        {
+            Path = path,
+            Position = ipp,
+            Orientation = iop,
+            RowSpacing = spacing[0],
+            ColumnSpacing = spacing[1],
+            Rows = rows,
+            Columns = columns,
+            EchoNumber = ds.GetInt32(Tag.EchoNumbers),
+            AcquisitionNumber = ds.GetInt32(Tag.AcquisitionNumber),
+            InstanceNumber = ds.GetInt32(Tag.InstanceNumber),
+            TemporalPosition = ds.GetInt32(Tag.TemporalPositionIdentifier),
+            SpacingBetweenSlices = Positive(ds.GetDouble(Tag.SpacingBetweenSlices)),
+            SliceThickness = Positive(ds.GetDouble(Tag.SliceThickness)),
+            MosaicImages = (int)n,
+            MosaicSliceNormal = normal,
+            Order = order,
+        };
+    }
+
+    private static DicomDataset? Functional(DicomDataset? perFrame, DicomDataset? shared, DicomTag sequence)
+    {
+        if (perFrame?.GetSequence(sequence) is { Count: > 0 } own)
+        {
+            return own[0];
+        }
+
+        return shared?.GetSequence(sequence) is { Count: > 0 } common ? common[0] : null;
+    }
+
+    private static double[] Vector(DicomDataset ds, DicomTag tag, int count)
+    {
+        double[] values = ds.GetDoubles(tag);
+        return values.Length >= count ? values[..count] : [];
+    }
+
+    private static double? Positive(double? value) => value is { } v && double.IsFinite(v) && v > 0 ? v : null;
+
+    private static void ValidateGeometry(double[] ipp, double[] iop, double[] spacing)
+    {
+        if (ipp.Concat(iop).Concat(spacing).Any(v => !double.IsFinite(v)) || spacing[0] <= 0 || spacing[1] <= 0)
+        {
+            throw new SkipFileException(SeriesScanFailureReason.InvalidGeometry, "a position, direction cosine or pixel spacing is not a finite (positive) number");
+        }
+
+        double row = Geometry.Norm(iop.AsSpan(0, 3));
+        double column = Geometry.Norm(iop.AsSpan(3, 3));
+        double dot = Geometry.Dot(iop.AsSpan(0, 3), iop.AsSpan(3, 3));
+        if (Math.Abs(row - 1) > 0.01 || Math.Abs(column - 1) > 0.01 || Math.Abs(dot) > 0.01)
+        {
+            throw new SkipFileException(SeriesScanFailureReason.InvalidGeometry, "Image Orientation (Patient) is not two orthogonal unit vectors");
+        }
+    }
+
+    private sealed record SeriesInfo(string Uid, string InstanceUid, string StudyUid, int? Number, string Modality, string Description);
+
+    private sealed class SeriesBuilder(SeriesInfo info)
+    {
+        public SeriesInfo Info { get; } = info;
+
+        public List<string> Files { get; } = [];
+
+        public List<SliceHeader> Slices { get; } = [];
+
+        public HashSet<string> Instances { get; } = new(StringComparer.Ordinal);
+    }
+
+    private sealed record Group(List<SliceHeader> Slices, StackSplitReason Reason, List<string> Label);
+
+    private sealed class SkipFileException(SeriesScanFailureReason reason, string message) : Exception(message)
+    {
+        public SeriesScanFailureReason Reason { get; } = reason;
+    }
+}

@@ -1,0 +1,61 @@
+namespace MedTransfer.Imaging.Volumes;
+
+/// <summary>The geometry and grouping attributes of one image (a file, one frame of a multi-frame file, or a whole mosaic).</summary>
+internal sealed class SliceHeader
+{
+    public required string Path { get; init; }
+
+    /// <summary>Frame index in the file (0 for single-frame files).</summary>
+    public int Frame { get; init; }
+
+    /// <summary>Image Position (Patient), LPS mm, of the first transmitted pixel.</summary>
+    public required double[] Position { get; init; }
+
+    /// <summary>Image Orientation (Patient): row direction cosine then column direction cosine.</summary>
+    public required double[] Orientation { get; init; }
+
+    /// <summary>Pixel Spacing value 1: the distance between rows (adjacent pixels along a column), mm.</summary>
+    public double RowSpacing { get; init; }
+
+    /// <summary>Pixel Spacing value 2: the distance between columns (adjacent pixels along a row), mm.</summary>
+    public double ColumnSpacing { get; init; }
+
+    public int Rows { get; init; }
+
+    public int Columns { get; init; }
+
+    public int? EchoNumber { get; init; }
+
+    public double? EchoTime { get; init; }
+
+    public int? AcquisitionNumber { get; init; }
+
+    public int? InstanceNumber { get; init; }
+
+    public int? TemporalPosition { get; init; }
+
+    public string? StackId { get; init; }
+
+    public double? SpacingBetweenSlices { get; init; }
+
+    public double? SliceThickness { get; init; }
+
+    /// <summary>Rescale from an enhanced frame's Pixel Value Transformation; null uses the data set's modality LUT.</summary>
+    public double? Slope { get; init; }
+
+    public double? Intercept { get; init; }
+
+    /// <summary>Number of images in a Siemens mosaic; 0 when the image is not a mosaic.</summary>
+    public int MosaicImages { get; init; }
+
+    /// <summary>The CSA SliceNormalVector of a mosaic, or null.</summary>
+    public double[]? MosaicSliceNormal { get; init; }
+
+    /// <summary>True when the position was computed from the file's one position and its slice spacing (classic multi-frame).</summary>
+    public bool PositionDerived { get; init; }
+
+    /// <summary>Order of discovery (file order, then frame), for stable sorting.</summary>
+    public int Order { get; init; }
+
+    public double[] Normal => Geometry.Cross(Orientation.AsSpan(0, 3), Orientation.AsSpan(3, 3));
+}

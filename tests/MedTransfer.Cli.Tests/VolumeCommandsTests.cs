@@ -1,0 +1,206 @@
+using System.Buffers.Binary;
+using System.CommandLine;
+using System.Globalization;
+using MedTransfer.Cli.Commands;
+using MedTransfer.Dicom;
+using MedTransfer.Imaging.Nifti;
+using MedTransfer.Testing;
+using Spectre.Console;
+
+namespace MedTransfer.Cli.Tests;
+
+/// <summary>`medtransfer volume` on small generated series.</summary>
+public sealed class VolumeCommandsTests : IDisposable
+{
+    private const string Canary = "CANARY^PATIENT";
+
+    private readonly string _dir = TestPaths.NewTempDirectory("medtransfer-cli-volume");
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void Volume_OneSeries_WritesNiftiWithTheSliceAffine()
+    {
+        string input = Path.Combine(_dir, "in");
+        WriteSeries(input, "1.2.3.1", 3, "T1 axial", [0, 2, 4]);
+        string target = Path.Combine(_dir, "out", "t1.nii.gz");
+
+        (int code, string output, string error) = Run(input, "--out", target);
+
+        Assert.Equal(0, code);
+        Assert.Empty(error);
+        Assert.Contains("4x3x3", output, StringComparison.Ordinal);
+        NiftiImage image = NiftiReader.Read(target);
+        Assert.Equal([4L, 3, 3], image.Dimensions);
+        Assert.Equal(2, image.Affine[10], 6);
+        Assert.Equal(302, image.Data[(2 * 12) + 2]); // slice 2 (instance 3), row 0, column 2
+    }
+
+    [Fact]
+    public void Volume_SeveralSeriesWithOut_FailsListingTheSeries()
+    {
+        WriteSeries(_dir, "1.2.3.1", 3, "T1", [0, 2, 4]);
+        WriteSeries(_dir, "1.2.3.2", 4, "T2", [0, 2, 4]);
+
+        (int code, _, string error) = Run(_dir, "--out", Path.Combine(_dir, "x.nii"));
+
+        Assert.Equal(1, code);
+        Assert.Contains("holds 2 series", error, StringComparison.Ordinal);
+        Assert.Contains("series 3 [T1]", error, StringComparison.Ordinal);
+        Assert.Contains("series 4 [T2]", error, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dir, "x.nii")));
+    }
+
+    [Fact]
+    public void Volume_OutDir_EverySeriesNamedSafelyInsideTheFolder()
+    {
+        string input = Path.Combine(_dir, "in");
+        WriteSeries(input, "1.2.3.1", 3, "../../evil/\0name", [0, 2, 4]);
+        WriteSeries(input, "1.2.3.2", 12, new string('x', 300), [0, 2, 5, 7]);
+        string target = Path.Combine(_dir, "out");
+
+        (int code, string output, _) = Run(input, "--out-dir", target);
+
+        Assert.Equal(0, code);
+        string[] files = [.. Directory.GetFiles(target).Select(Path.GetFileName).Order(StringComparer.Ordinal)!];
+        Assert.Equal(2, files.Length);
+        Assert.StartsWith("003_evil_name_", files[0], StringComparison.Ordinal);
+        Assert.StartsWith("012_" + new string('x', 40) + "_", files[1], StringComparison.Ordinal);
+        Assert.All(files, f => Assert.EndsWith(".nii.gz", f, StringComparison.Ordinal));
+        Assert.Empty(Directory.GetDirectories(target));
+        Assert.Contains("warning: uneven slice spacing", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("CANARY", output, StringComparison.Ordinal);
+        Assert.DoesNotContain(files, f => f.Contains("CANARY", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Volume_RepeatedAcquisitions_OneFourDimensionalFile()
+    {
+        WriteSeries(_dir, "1.2.3.1", 5, "bold", [0, 3, 6], acquisition: 1);
+        WriteSeries(_dir, "1.2.3.1", 5, "bold", [0, 3, 6], acquisition: 2);
+        string target = Path.Combine(_dir, "bold.nii");
+
+        (int code, string output, _) = Run(_dir, "--out", target, "--int16", "--nifti2");
+
+        Assert.Equal(0, code);
+        Assert.Contains("4x3x3x2", output, StringComparison.Ordinal);
+        NiftiImage image = NiftiReader.Read(target);
+        Assert.Equal(2, image.Version);
+        Assert.Equal(NiftiDataType.Int16, image.DataType);
+        Assert.Equal([4L, 3, 3, 2], image.Dimensions);
+    }
+
+    [Fact]
+    public void Volume_BadFilesAndMissingSlice_ReportedNotFatal()
+    {
+        WriteSeries(_dir, "1.2.3.1", 3, "T1", [0, 2, 4, 8, 10]);
+        File.WriteAllText(Path.Combine(_dir, "notes.txt"), "not dicom");
+
+        (int code, string output, _) = Run(_dir, "--out", Path.Combine(_dir, "v.nii"));
+
+        Assert.Equal(0, code);
+        Assert.Contains("Skipped 1 file(s)", output, StringComparison.Ordinal);
+        Assert.Contains("notes.txt: Unreadable (NotDicom)", output, StringComparison.Ordinal);
+        Assert.Contains("warning: about 1 slice(s) missing", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Volume_NeitherOrBothOutputs_UsageError()
+    {
+        WriteSeries(_dir, "1.2.3.1", 3, "T1", [0, 2]);
+
+        Assert.Equal(2, Run(_dir).Code);
+        Assert.Equal(2, Run(_dir, "--out", Path.Combine(_dir, "a.nii"), "--out-dir", _dir).Code);
+    }
+
+    [SkippableFact]
+    [Trait("Category", "Integration")]
+    public void Volume_RealSiemensMosaicSeries_EqualsDcm2niix()
+    {
+        string? root = TestPaths.SharedData("dcm_qa_siemens_orientation");
+        Skip.If(root is null, TestPaths.MissingReason("dcm_qa_siemens_orientation"));
+        string target = Path.Combine(_dir, "sag.nii.gz");
+
+        (int code, string output, _) = Run(Path.Combine(root, "In", "Orientation", "sag", "sagasc35"), "--out", target);
+
+        Assert.Equal(0, code);
+        Assert.Contains("64x64x35x2", output, StringComparison.Ordinal);
+        NiftiImage ours = NiftiReader.Read(target);
+        NiftiImage reference = NiftiReader.Read(Path.Combine(root, "Ref", "sag_asc_35sl_22.nii"));
+        for (int t = 0; t < 2; t++)
+        {
+            var a = MedTransfer.Imaging.Normalization.VolumeOrientation.ToRas(ours.ToVolume(t));
+            var e = MedTransfer.Imaging.Normalization.VolumeOrientation.ToRas(reference.ToVolume(t));
+            Assert.Equal(e.Voxels, a.Voxels);
+            Assert.All(Enumerable.Range(0, 12), i => Assert.True(Math.Abs(e.Affine[i] - a.Affine[i]) < 1e-3));
+        }
+    }
+
+    [Fact]
+    public void Volume_NoSeries_Fails()
+    {
+        (int code, _, string error) = Run(_dir, "--out", Path.Combine(_dir, "a.nii"));
+
+        Assert.Equal(1, code);
+        Assert.Contains("no image series", error, StringComparison.Ordinal);
+    }
+
+    private static (int Code, string Output, string Error) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Out = new AnsiConsoleOutput(output),
+            Interactive = InteractionSupport.No,
+        });
+        Command command = VolumeCommands.Create(console, output, error);
+        int code = command.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
+        return (code, output.ToString(), error.ToString());
+    }
+
+    /// <summary>An axial 4×3 MR series: slice k at z = offsets[k], pixel (row r, column c) = 100·instance + 10·r + c.</summary>
+    private static void WriteSeries(string folder, string uid, int number, string description, double[] offsets, int acquisition = 1)
+    {
+        Directory.CreateDirectory(folder);
+        for (int k = 0; k < offsets.Length; k++)
+        {
+            int instance = k + 1;
+            var ds = new DicomDataset();
+            ds.Set(Tag.SOPClassUID, DicomVR.UI, "1.2.840.10008.5.1.4.1.1.4");
+            ds.Set(Tag.SOPInstanceUID, DicomVR.UI, string.Create(CultureInfo.InvariantCulture, $"{uid}.{acquisition}.{instance}"));
+            ds.Set(Tag.Modality, DicomVR.CS, "MR");
+            ds.Set(Tag.SeriesDescription, DicomVR.LO, description);
+            ds.Set(Tag.PatientName, DicomVR.PN, Canary);
+            ds.Set(Tag.PatientID, DicomVR.LO, Canary);
+            ds.Set(Tag.SeriesInstanceUID, DicomVR.UI, uid);
+            ds.SetNumbers(Tag.SeriesNumber, DicomVR.IS, number);
+            ds.SetNumbers(Tag.AcquisitionNumber, DicomVR.IS, acquisition);
+            ds.SetNumbers(Tag.InstanceNumber, DicomVR.IS, instance);
+            ds.SetNumbers(Tag.ImagePositionPatient, DicomVR.DS, 0, 0, offsets[k]);
+            ds.SetNumbers(Tag.ImageOrientationPatient, DicomVR.DS, 1, 0, 0, 0, 1, 0);
+            ds.SetNumbers(Tag.PixelSpacing, DicomVR.DS, 1, 1);
+            ds.SetNumbers(Tag.SamplesPerPixel, DicomVR.US, 1);
+            ds.Set(Tag.PhotometricInterpretation, DicomVR.CS, "MONOCHROME2");
+            ds.SetNumbers(Tag.Rows, DicomVR.US, 3);
+            ds.SetNumbers(Tag.Columns, DicomVR.US, 4);
+            ds.SetNumbers(Tag.BitsAllocated, DicomVR.US, 16);
+            ds.SetNumbers(Tag.BitsStored, DicomVR.US, 16);
+            ds.SetNumbers(Tag.HighBit, DicomVR.US, 15);
+            ds.SetNumbers(Tag.PixelRepresentation, DicomVR.US, 1);
+            var pixels = new byte[3 * 4 * 2];
+            for (int r = 0; r < 3; r++)
+            {
+                for (int c = 0; c < 4; c++)
+                {
+                    BinaryPrimitives.WriteInt16LittleEndian(pixels.AsSpan(((r * 4) + c) * 2), (short)((instance * 100) + (r * 10) + c));
+                }
+            }
+
+            ds.SetBytes(DicomTag.PixelData, DicomVR.OW, pixels);
+            new DicomFile(ds).Save(Path.Combine(folder, string.Create(CultureInfo.InvariantCulture, $"{uid}_{acquisition}_{instance}.dcm")));
+        }
+    }
+}
