@@ -27,6 +27,7 @@ internal static class CliApp
         root.Subcommands.Add(DicomCommands.Create(console, output, error));
         root.Subcommands.Add(IngestCommands.Create(console, output, error));
         root.Subcommands.Add(VolumeCommands.Create(console, output, error));
+        root.Subcommands.Add(SampleDataCommands.Create(console, output, error));
         root.Subcommands.Add(EvaluateCommand.Create(console, output, error));
         root.Subcommands.Add(BenchCommands.Create(console, output, error));
 
