@@ -7,6 +7,9 @@ namespace MedTransfer.Imaging.Normalization;
 /// </summary>
 public static class Percentiles
 {
+    // Above this many values the exact radix selection (O(n), no copy) beats copying and sorting.
+    private const int SortThreshold = 4096;
+
     /// <summary>Returns the <paramref name="percent"/>-th percentile (0–100) of the finite values.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="percent"/> is outside [0, 100].</exception>
     /// <exception cref="ArgumentException">There is no finite value.</exception>
@@ -15,6 +18,19 @@ public static class Percentiles
     /// <summary>Several percentiles with one sort of the data.</summary>
     public static double[] Compute(ReadOnlySpan<float> values, ReadOnlySpan<double> percents)
     {
+        foreach (double p in percents)
+        {
+            if (double.IsNaN(p) || p < 0 || p > 100)
+            {
+                throw new ArgumentOutOfRangeException(nameof(percents), p, "A percentile must lie in [0, 100].");
+            }
+        }
+
+        if (values.Length > SortThreshold)
+        {
+            return ComputeBySelection(values, percents);
+        }
+
         float[] sorted = Finite(values);
         if (sorted.Length == 0)
         {
@@ -25,13 +41,7 @@ public static class Percentiles
         var result = new double[percents.Length];
         for (int i = 0; i < percents.Length; i++)
         {
-            double p = percents[i];
-            if (double.IsNaN(p) || p < 0 || p > 100)
-            {
-                throw new ArgumentOutOfRangeException(nameof(percents), p, "A percentile must lie in [0, 100].");
-            }
-
-            double position = p / 100.0 * (sorted.Length - 1);
+            double position = percents[i] / 100.0 * (sorted.Length - 1);
             int lower = (int)Math.Floor(position);
             int upper = Math.Min(lower + 1, sorted.Length - 1);
             double fraction = position - lower;
@@ -52,6 +62,37 @@ public static class Percentiles
             double v = float.IsFinite(values[i]) ? values[i] : low;
             values[i] = range > 0 ? (float)Math.Clamp((v - low) / range, 0.0, 1.0) : 0f;
         }
+    }
+
+    private static double[] ComputeBySelection(ReadOnlySpan<float> values, ReadOnlySpan<double> percents)
+    {
+        (long[] high, long n) = OrderStatistics.Histogram(values);
+        if (n == 0)
+        {
+            throw new ArgumentException("No finite value to take a percentile of.", nameof(values));
+        }
+
+        var ranks = new long[percents.Length * 2];
+        var fractions = new double[percents.Length];
+        for (int i = 0; i < percents.Length; i++)
+        {
+            double position = percents[i] / 100.0 * (n - 1);
+            long lower = (long)Math.Floor(position);
+            ranks[2 * i] = lower;
+            ranks[(2 * i) + 1] = Math.Min(lower + 1, n - 1);
+            fractions[i] = position - lower;
+        }
+
+        float[] order = OrderStatistics.Select(values, high, ranks);
+        var result = new double[percents.Length];
+        for (int i = 0; i < percents.Length; i++)
+        {
+            float lower = order[2 * i];
+            float upper = order[(2 * i) + 1];
+            result[i] = lower + ((upper - (double)lower) * fractions[i]);
+        }
+
+        return result;
     }
 
     private static float[] Finite(ReadOnlySpan<float> values)

@@ -1,0 +1,37 @@
+namespace MedTransfer.Imaging.Images;
+
+/// <summary>The container an image was read from.</summary>
+public enum SourceImageFormat
+{
+    /// <summary>PNG (ISO/IEC 15948).</summary>
+    Png,
+
+    /// <summary>JPEG (ISO/IEC 10918-1, JFIF/EXIF).</summary>
+    Jpeg,
+
+    /// <summary>TIFF 6.0 (baseline plus tiles and the usual compressions, via LibTiff.NET).</summary>
+    Tiff,
+
+    /// <summary>DICOM Part 10, through the presentation pipeline of <c>DicomImage</c>.</summary>
+    Dicom,
+}
+
+/// <summary>
+/// A decoded greyscale image and the facts about its source that the normalization recipes use for their
+/// input-range sanity checks. For PNG/JPEG/TIFF the pixels are the stored sample values (0–255 or 0–65535; colour
+/// converted to ITU-R BT.601 luma); for DICOM they are the presentation values (modality LUT, VOI when applied,
+/// MONOCHROME1 inverted).
+/// </summary>
+/// <param name="Image">The pixels and spacing.</param>
+/// <param name="Format">The container.</param>
+/// <param name="BitsPerSample">Bits per stored sample (8 or 16 for raster files; Bits Stored for DICOM).</param>
+/// <param name="ConvertedFromColour">True when RGB(A) samples were reduced to luma.</param>
+/// <param name="WasMonochrome1">True for a DICOM MONOCHROME1 image (already inverted so bright means dense).</param>
+/// <param name="VoiApplied">True when a DICOM VOI window or LUT mapped the values to [0, 1].</param>
+public sealed record SourceImage(
+    ImageF Image,
+    SourceImageFormat Format,
+    int BitsPerSample,
+    bool ConvertedFromColour = false,
+    bool WasMonochrome1 = false,
+    bool VoiApplied = false);
