@@ -69,9 +69,11 @@ internal static class BenchCommands
         var reference = new Option<string>("--reference") { Description = "none, or pydicom (Debian python3-pydicom on the same files in the same run).", DefaultValueFactory = _ => "none" };
         reference.AcceptOnlyFromAmong("none", "pydicom");
         var json = new Option<bool>("--json") { Description = "Print the measurements as JSON." };
+        var minimum = new Option<double>("--min-seconds") { Description = "Read the folder repeatedly until this much time was measured, for both tools (short runs are mostly timer and JIT noise).", DefaultValueFactory = _ => 2.0 };
         var inProcess = new Option<bool>("--in-process-native") { Description = "Decode JPEG-LS/JPEG 2000 in this process (faster; a native codec crash then ends the run). By default they decode in worker processes." };
         var command = new Command("ingest", "Read every file under DIR and report files/s, decoded MB/s and failures by reason; a bad file never stops the run.");
         command.Options.Add(inProcess);
+        command.Options.Add(minimum);
         command.Arguments.Add(dir);
         command.Options.Add(mode);
         command.Options.Add(threads);
@@ -101,8 +103,9 @@ internal static class BenchCommands
             foreach (IngestMode m in modes)
             {
                 WorkerCommand? isolation = parse.GetValue(inProcess) ? null : WorkerCommand.ForCurrentProgram();
-                IngestMeasurement ours = Measure(console, files, m, workers, isolation, showProgress: !asJson);
-                IngestMeasurement? theirs = withReference ? IngestBenchmark.RunPydicomReference(root, m, out referenceMissing) : null;
+                double seconds = Math.Max(0, parse.GetValue(minimum));
+                IngestMeasurement ours = Measure(console, files, m, workers, isolation, seconds, showProgress: !asJson);
+                IngestMeasurement? theirs = withReference ? IngestBenchmark.RunPydicomReference(root, m, seconds, out referenceMissing) : null;
                 rows.Add((ours, theirs));
             }
 
@@ -128,18 +131,18 @@ internal static class BenchCommands
         return command;
     }
 
-    private static IngestMeasurement Measure(IAnsiConsole console, IReadOnlyList<string> files, IngestMode mode, int threads, WorkerCommand? isolation, bool showProgress)
+    private static IngestMeasurement Measure(IAnsiConsole console, IReadOnlyList<string> files, IngestMode mode, int threads, WorkerCommand? isolation, double minimumSeconds, bool showProgress)
     {
         if (!showProgress || !console.Profile.Capabilities.Interactive)
         {
-            return IngestBenchmark.Run(files, mode, threads, isolateNativeCodecs: isolation);
+            return IngestBenchmark.Run(files, mode, threads, isolateNativeCodecs: isolation, minimumSeconds: minimumSeconds);
         }
 
         IngestMeasurement? result = null;
         console.Progress().Start(ctx =>
         {
             ProgressTask task = ctx.AddTask($"MedTransfer {mode.ToString().ToLowerInvariant()}", maxValue: Math.Max(1, files.Count));
-            result = IngestBenchmark.Run(files, mode, threads, new Progress<int>(done => task.Value = done), isolation);
+            result = IngestBenchmark.Run(files, mode, threads, new Progress<int>(done => task.Value = done), isolation, minimumSeconds);
             task.Value = task.MaxValue;
         });
         return result!;
@@ -154,6 +157,7 @@ internal static class BenchCommands
         filesPerSecond = m.FilesPerSecond,
         decodedMegabytesPerSecond = m.DecodedMegabytesPerSecond,
         threads = m.Threads,
+        passes = m.Passes,
         failuresByReason = m.FailuresByReason,
     };
 

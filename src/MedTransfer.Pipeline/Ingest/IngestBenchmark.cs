@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using MedTransfer.Dicom;
 
@@ -19,10 +20,11 @@ public enum IngestMode
 /// <param name="Mode">Header or full decode.</param>
 /// <param name="Files">Files attempted.</param>
 /// <param name="Succeeded">Files read (and decoded) without error.</param>
-/// <param name="Seconds">Wall-clock seconds for the whole folder.</param>
-/// <param name="DecodedBytes">Bytes of decoded pixel data produced.</param>
+/// <param name="Seconds">Wall-clock seconds of all timed passes over the folder.</param>
+/// <param name="DecodedBytes">Bytes of decoded pixel data produced in all passes.</param>
 /// <param name="Threads">Worker threads used.</param>
-/// <param name="FailuresByReason">Failed files per reason code (DicomErrorCode, CodecUnavailable, or the exception type for the reference tool).</param>
+/// <param name="FailuresByReason">Failed files per reason code (DicomErrorCode, CodecUnavailable, or the exception type for the reference tool), from one pass.</param>
+/// <param name="Passes">Timed passes over the folder (repeated until the minimum measuring time was reached).</param>
 public sealed record IngestMeasurement(
     string Tool,
     IngestMode Mode,
@@ -31,10 +33,11 @@ public sealed record IngestMeasurement(
     double Seconds,
     long DecodedBytes,
     int Threads,
-    IReadOnlyDictionary<string, int> FailuresByReason)
+    IReadOnlyDictionary<string, int> FailuresByReason,
+    int Passes = 1)
 {
-    /// <summary>Files per second over the whole folder, failures included.</summary>
-    public double FilesPerSecond => Seconds > 0 ? Files / Seconds : 0;
+    /// <summary>Files per second over all passes, failures included.</summary>
+    public double FilesPerSecond => Seconds > 0 ? (double)Files * Passes / Seconds : 0;
 
     /// <summary>Decoded megabytes (10⁶ bytes) per second.</summary>
     public double DecodedMegabytesPerSecond => Seconds > 0 ? DecodedBytes / 1e6 / Seconds : 0;
@@ -79,8 +82,10 @@ public static class IngestBenchmark
     /// <param name="progress">Receives the number of files done.</param>
     /// <param name="isolateNativeCodecs">When set, files that need a native codec (JPEG-LS, JPEG 2000) are decoded in
     /// worker processes started with this command, so a codec crash costs one file, not the run (RELIABILITY A7).</param>
+    /// <param name="minimumSeconds">The folder is read again until this much time was measured (short runs are
+    /// dominated by timer and JIT-tiering noise); 0 reads it once.</param>
     /// <param name="cancellationToken">Stops the run.</param>
-    public static IngestMeasurement Run(IReadOnlyList<string> files, IngestMode mode, int threads = 1, IProgress<int>? progress = null, WorkerCommand? isolateNativeCodecs = null, CancellationToken cancellationToken = default)
+    public static IngestMeasurement Run(IReadOnlyList<string> files, IngestMode mode, int threads = 1, IProgress<int>? progress = null, WorkerCommand? isolateNativeCodecs = null, double minimumSeconds = 0, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(files);
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
@@ -114,29 +119,43 @@ public static class IngestBenchmark
         }
 
         var stopwatch = Stopwatch.StartNew();
-        Parallel.ForEach(
-            files,
-            new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken },
-            path =>
-            {
-                (long bytes, string? failure) = ReadOne(path, mode, isolated.Value);
-                lock (gate)
+        int passes = 0;
+        do
+        {
+            bool firstPass = passes == 0;
+            Parallel.ForEach(
+                files,
+                new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken },
+                path =>
                 {
-                    if (failure is null)
+                    (long bytes, string? failure) = ReadOne(path, mode, isolated.Value);
+                    lock (gate)
                     {
-                        succeeded++;
                         decoded += bytes;
+                        if (firstPass)
+                        {
+                            if (failure is null)
+                            {
+                                succeeded++;
+                            }
+                            else
+                            {
+                                failures[failure] = failures.GetValueOrDefault(failure) + 1;
+                            }
+
+                            done++;
+                        }
                     }
-                    else
+
+                    if (firstPass)
                     {
-                        failures[failure] = failures.GetValueOrDefault(failure) + 1;
+                        progress?.Report(Volatile.Read(ref done));
                     }
+                });
+            passes++;
+        }
+        while (stopwatch.Elapsed.TotalSeconds < minimumSeconds && files.Count > 0);
 
-                    done++;
-                }
-
-                progress?.Report(Volatile.Read(ref done));
-            });
         stopwatch.Stop();
         foreach (IsolatedDecoder decoder in decoders)
         {
@@ -144,14 +163,14 @@ public static class IngestBenchmark
         }
 
         string version = typeof(IngestBenchmark).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
-        return new IngestMeasurement($"MedTransfer {version}", mode, files.Count, succeeded, stopwatch.Elapsed.TotalSeconds, decoded, threads, failures);
+        return new IngestMeasurement($"MedTransfer {version}", mode, files.Count, succeeded, stopwatch.Elapsed.TotalSeconds, decoded, threads, failures, passes);
     }
 
     /// <summary>
     /// Runs the pydicom reference (<c>pydicom_ingest.py</c> beside this assembly) on the same folder.
     /// Returns null with <paramref name="unavailableReason"/> when Debian's python3-pydicom is absent.
     /// </summary>
-    public static IngestMeasurement? RunPydicomReference(string root, IngestMode mode, out string? unavailableReason)
+    public static IngestMeasurement? RunPydicomReference(string root, IngestMode mode, double minimumSeconds, out string? unavailableReason)
     {
         string script = Path.Combine(AppContext.BaseDirectory, "pydicom_ingest.py");
         if (!File.Exists(ReferencePython) || !File.Exists(script))
@@ -169,6 +188,7 @@ public static class IngestBenchmark
         start.ArgumentList.Add(script);
         start.ArgumentList.Add(root);
         start.ArgumentList.Add(mode == IngestMode.Header ? "header" : "full");
+        start.ArgumentList.Add(minimumSeconds.ToString("R", CultureInfo.InvariantCulture));
         using Process process = Process.Start(start) ?? throw new InvalidOperationException("could not start the reference interpreter");
         Task<string> stderr = process.StandardError.ReadToEndAsync();
         string stdout = process.StandardOutput.ReadToEnd();
@@ -201,7 +221,8 @@ public static class IngestBenchmark
             seconds,
             decodedBytes,
             1,
-            failures);
+            failures,
+            r.GetProperty("passes").GetInt32());
     }
 
     private static DecodeOutcome ReadOne(string path, IngestMode mode, IsolatedDecoder? isolated)
