@@ -142,25 +142,9 @@ public sealed class IngestCommandsTests : IDisposable
         Assert.NotEqual(0, code);
     }
 
-    private static (int Code, string Output, string Error) Run(params string[] args) => Run(interactive: false, args);
+    private static (int Code, string Output, string Error) Run(params string[] args) => CliRunner.Run(args);
 
-    private static (int Code, string Output, string Error) Run(bool interactive, params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = interactive ? AnsiSupport.Yes : AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Out = new AnsiConsoleOutput(output),
-            Interactive = interactive ? InteractionSupport.Yes : InteractionSupport.No,
-        });
-        var root = new RootCommand("test");
-        root.Subcommands.Add(IngestCommands.Create(console, output, error));
-        ParseResult parsed = root.Parse(args);
-        int code = parsed.Invoke(new InvocationConfiguration { Output = output, Error = error });
-        return (parsed.Errors.Count > 0 ? 2 : code, output.ToString(), error.ToString());
-    }
+    private static (int Code, string Output, string Error) Run(bool interactive, params string[] args) => CliRunner.Run(interactive, args);
 
     private static void WriteDicom(string path, string sop, string patient, string institution)
     {

@@ -1,8 +1,5 @@
-using System.CommandLine;
-using MedTransfer.Cli.Commands;
 using MedTransfer.Synthetic;
 using MedTransfer.Testing;
-using Spectre.Console;
 
 namespace MedTransfer.Cli.Tests;
 
@@ -69,21 +66,5 @@ public sealed class SampleDataCommandsTests : IDisposable
         Assert.Equal(SampleDataGenerator.ComputeChecksums(target), File.ReadAllText(Path.Combine(target, "SHA256SUMS")));
     }
 
-    private static (int Code, string Output, string Error) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Out = new AnsiConsoleOutput(output),
-            Interactive = InteractionSupport.No,
-        });
-        Command command = SampleDataCommands.Create(console, output, error);
-        var root = new RootCommand("test") { command };
-        ParseResult parsed = root.Parse(["sample-data", .. args]);
-        int code = parsed.Invoke(new InvocationConfiguration { Output = output, Error = error });
-        return (parsed.Errors.Count > 0 && code == 0 ? CliApp.ExitCodes.Usage : code, output.ToString(), error.ToString());
-    }
+    private static (int Code, string Output, string Error) Run(params string[] args) => CliRunner.Run(["sample-data", .. args]);
 }

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.CommandLine;
 using System.Globalization;
-using MedTransfer.Cli.Commands;
 using MedTransfer.Dicom;
 using MedTransfer.Imaging.Nifti;
 using MedTransfer.Testing;
@@ -145,21 +144,7 @@ public sealed class VolumeCommandsTests : IDisposable
         Assert.Contains("no image series", error, StringComparison.Ordinal);
     }
 
-    private static (int Code, string Output, string Error) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Out = new AnsiConsoleOutput(output),
-            Interactive = InteractionSupport.No,
-        });
-        Command command = VolumeCommands.Create(console, output, error);
-        int code = command.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
-        return (code, output.ToString(), error.ToString());
-    }
+    private static (int Code, string Output, string Error) Run(params string[] args) => CliRunner.Run(["volume", .. args]);
 
     /// <summary>An axial 4×3 MR series: slice k at z = offsets[k], pixel (row r, column c) = 100·instance + 10·r + c.</summary>
     private static void WriteSeries(string folder, string uid, int number, string description, double[] offsets, int acquisition = 1)
