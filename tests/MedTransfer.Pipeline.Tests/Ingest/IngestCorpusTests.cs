@@ -55,4 +55,26 @@ public sealed class IngestCorpusTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Fact]
+    public void Preprocess_CorpusWithAPoisonFile_NormalisesCachesAndReadsBackTheRest()
+    {
+        string dir = TestPaths.NewTempDirectory();
+        try
+        {
+            IngestCorpus.Generate(Path.Combine(dir, "in"), 3, 64, seed: 4);
+            File.WriteAllBytes(Path.Combine(dir, "in", "zz.dcm"), new byte[40]);
+
+            PreprocessMeasurement m = PreprocessBenchmark.Run(IngestBenchmark.ListFiles(Path.Combine(dir, "in")), new MedTransfer.Imaging.Normalization.XrayRecipe(), Path.Combine(dir, "cache"));
+
+            Assert.Equal(4, m.Images);
+            Assert.Equal(3, m.Succeeded);
+            Assert.Equal(1, m.FailuresByReason.Values.Sum());
+            Assert.False(m.FailuresByReason.ContainsKey("CacheMiss"));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
