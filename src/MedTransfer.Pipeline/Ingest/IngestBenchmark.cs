@@ -57,6 +57,7 @@ public static class IngestBenchmark
     public static readonly TimeSpan WorkerTimeout = TimeSpan.FromSeconds(120);
 
     private static readonly DicomReaderOptions s_headerOnly = new() { StopAtPixelData = true, PixelData = PixelDataLoading.Skip };
+    private static readonly DicomReaderOptions s_lazyPixels = new() { PixelData = PixelDataLoading.Lazy };
 
     /// <summary>Files read once, untimed, before measuring (both tools).</summary>
     public const int WarmUpFiles = 8;
@@ -241,13 +242,15 @@ public static class IngestBenchmark
             return DecodeWorker.DecodeInProcess(path);
         }
 
-        DecodeOutcome header = DecodeWorker.Attempt(() =>
-            DecodeWorker.NeedsNativeCodec(DicomFile.Open(path, s_headerOnly).TransferSyntax.Uid) ? 1 : 0);
-        if (header.Failure is not null)
+        // One open with lazy pixels: the header says whether a native codec is needed; managed syntaxes decode
+        // from the same file object, native ones are handed (by path) to the worker process.
+        bool native = false;
+        DecodeOutcome managed = DecodeWorker.Attempt(() =>
         {
-            return header;
-        }
-
-        return header.DecodedBytes == 1 ? isolated.Decode(path) : DecodeWorker.DecodeInProcess(path);
+            DicomFile file = DicomFile.Open(path, s_lazyPixels);
+            native = DecodeWorker.NeedsNativeCodec(file.TransferSyntax.Uid);
+            return native ? 0 : DecodeWorker.DecodeAllFrames(file);
+        });
+        return native && managed.Failure is null ? isolated.Decode(path) : managed;
     }
 }

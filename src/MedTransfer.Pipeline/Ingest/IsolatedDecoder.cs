@@ -72,9 +72,13 @@ public static class DecodeWorker
     }
 
     /// <summary>Reads and decodes every frame of one file in this process.</summary>
-    public static DecodeOutcome DecodeInProcess(string path) => Attempt(() =>
+    public static DecodeOutcome DecodeInProcess(string path) =>
+        Attempt(() => DecodeAllFrames(DicomFile.Open(path, new DicomReaderOptions { PixelData = PixelDataLoading.Eager })));
+
+    /// <summary>Decodes every frame of an opened file (lazy pixels are read now); returns the decoded byte count.</summary>
+    internal static long DecodeAllFrames(DicomFile file)
     {
-        DicomImage image = DicomImage.Create(DicomFile.Open(path, new DicomReaderOptions { PixelData = PixelDataLoading.Eager }));
+        DicomImage image = DicomImage.Create(file);
         long bytes = 0;
         for (int frame = 0; frame < image.FrameCount; frame++)
         {
@@ -82,7 +86,7 @@ public static class DecodeWorker
         }
 
         return bytes;
-    });
+    }
 
     /// <summary>True when decoding <paramref name="transferSyntaxUid"/> calls a native library (JPEG-LS, JPEG 2000).</summary>
     public static bool NeedsNativeCodec(string transferSyntaxUid) => transferSyntaxUid is

@@ -38,34 +38,18 @@ public static class Charts
         var diagonal = plot.Add.Line(0, 0, 1, 1);
         diagonal.LineColor = Colors.Gray;
         diagonal.LinePattern = LinePattern.Dashed;
-        for (int i = 0; i < curves.Count; i++)
-        {
-            (double[] fpr, double[] tpr) = RocPoints(curves[i].Scores, curves[i].Labels);
-            var line = plot.Add.ScatterLine(fpr, tpr);
-            line.LegendText = curves[i].Label;
-            line.LineWidth = 2;
-            line.Color = s_palette.GetColor(i);
-        }
-
+        AddCurves(plot, curves, RocPoints);
         plot.Axes.SetLimits(0, 1, 0, 1);
         plot.ShowLegend(Alignment.LowerRight);
         return Render(plot, name, $"{title}: ROC curves for {string.Join("; ", curves.Select(c => c.Label))}.");
     }
 
-    /// <summary>Precision-recall curves with each curve's prevalence as its chance level.</summary>
+    /// <summary>Precision-recall curves (a curve's chance level is its prevalence, stated in the caption by the caller).</summary>
     public static Figure PrecisionRecall(string name, string title, IReadOnlyList<CurveInput> curves)
     {
         ArgumentNullException.ThrowIfNull(curves);
         Plot plot = NewPlot(title, "Recall (sensitivity)", "Precision (PPV)");
-        for (int i = 0; i < curves.Count; i++)
-        {
-            (double[] recall, double[] precision) = PrPoints(curves[i].Scores, curves[i].Labels);
-            var line = plot.Add.ScatterLine(recall, precision);
-            line.LegendText = curves[i].Label;
-            line.LineWidth = 2;
-            line.Color = s_palette.GetColor(i);
-        }
-
+        AddCurves(plot, curves, PrPoints);
         plot.Axes.SetLimits(0, 1, 0, 1.02);
         plot.ShowLegend(Alignment.LowerLeft);
         return Render(plot, name, $"{title}: precision-recall curves for {string.Join("; ", curves.Select(c => c.Label))}.");
@@ -156,25 +140,13 @@ public static class Charts
     /// <summary>ROC points (FPR, TPR) over all distinct thresholds, from (0, 0) to (1, 1).</summary>
     internal static (double[] Fpr, double[] Tpr) RocPoints(IReadOnlyList<double> scores, IReadOnlyList<int> labels)
     {
-        int[] order = [.. Enumerable.Range(0, scores.Count).OrderByDescending(i => scores[i])];
         int positives = labels.Sum();
         int negatives = labels.Count - positives;
         var fpr = new List<double> { 0 };
         var tpr = new List<double> { 0 };
-        int tp = 0;
-        int fp = 0;
-        int k = 0;
-        while (k < order.Length)
+        foreach ((int tp, int called) in Sweep(scores, labels))
         {
-            double s = scores[order[k]];
-            while (k < order.Length && scores[order[k]] == s)
-            {
-                tp += labels[order[k]];
-                fp += 1 - labels[order[k]];
-                k++;
-            }
-
-            fpr.Add(negatives == 0 ? 0 : fp / (double)negatives);
+            fpr.Add(negatives == 0 ? 0 : (called - tp) / (double)negatives);
             tpr.Add(positives == 0 ? 0 : tp / (double)positives);
         }
 
@@ -183,10 +155,23 @@ public static class Charts
 
     private static (double[] Recall, double[] Precision) PrPoints(IReadOnlyList<double> scores, IReadOnlyList<int> labels)
     {
-        int[] order = [.. Enumerable.Range(0, scores.Count).OrderByDescending(i => scores[i])];
         int positives = Math.Max(1, labels.Sum());
         var recall = new List<double>();
         var precision = new List<double>();
+        foreach ((int tp, int called) in Sweep(scores, labels))
+        {
+            recall.Add(tp / (double)positives);
+            precision.Add(tp / (double)called);
+        }
+
+        return ([.. recall], [.. precision]);
+    }
+
+    /// <summary>Cumulative true positives and calls at each distinct threshold, from the highest score down
+    /// (tied scores cross the threshold together).</summary>
+    private static IEnumerable<(int TruePositives, int Called)> Sweep(IReadOnlyList<double> scores, IReadOnlyList<int> labels)
+    {
+        int[] order = [.. Enumerable.Range(0, scores.Count).OrderByDescending(i => scores[i])];
         int tp = 0;
         int called = 0;
         int k = 0;
@@ -200,11 +185,20 @@ public static class Charts
                 k++;
             }
 
-            recall.Add(tp / (double)positives);
-            precision.Add(tp / (double)called);
+            yield return (tp, called);
         }
+    }
 
-        return ([.. recall], [.. precision]);
+    private static void AddCurves(Plot plot, IReadOnlyList<CurveInput> curves, Func<IReadOnlyList<double>, IReadOnlyList<int>, (double[] X, double[] Y)> points)
+    {
+        for (int i = 0; i < curves.Count; i++)
+        {
+            (double[] x, double[] y) = points(curves[i].Scores, curves[i].Labels);
+            var line = plot.Add.ScatterLine(x, y);
+            line.LegendText = curves[i].Label;
+            line.LineWidth = 2;
+            line.Color = s_palette.GetColor(i);
+        }
     }
 
     private static Plot NewPlot(string title, string xLabel, string yLabel)
