@@ -1,4 +1,5 @@
 using MedTransfer.Training.Onnx;
+using TorchSharp.Utils;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -76,7 +77,10 @@ public sealed class MeanImagePreprocess : nn.Module<Tensor, Tensor>
 /// </summary>
 public sealed class Backbone : nn.Module<Tensor, Tensor>
 {
+    [ComponentName(Name = "preprocess")]
     private readonly MeanImagePreprocess _preprocess;
+
+    [ComponentName(Name = "graph")]
     private readonly OnnxGraphModule _graph;
 
     private Backbone(string name, MeanImagePreprocess preprocess, OnnxGraphModule graph, int imageSize)
@@ -86,8 +90,7 @@ public sealed class Backbone : nn.Module<Tensor, Tensor>
         _preprocess = preprocess;
         _graph = graph;
         ImageSize = imageSize;
-        register_module("preprocess", _preprocess);
-        register_module("graph", _graph);
+        RegisterComponents();
     }
 
     /// <summary>The backbone's configuration name (<see cref="BackboneNames"/>).</summary>

@@ -208,6 +208,23 @@ public sealed class OnnxGraphModule : nn.Module<Tensor, Tensor>
         }
     }
 
+    /// <summary>
+    /// Stores 4-D convolution weights in channels-last order (NHWC strides; PLATFORM.md: faster on
+    /// CPU). Values and names are unchanged; call before creating an optimizer.
+    /// </summary>
+    public void ToChannelsLast()
+    {
+        using var guard = no_grad();
+        foreach (ConvNode conv in Nodes.OfType<ConvNode>())
+        {
+            conv.ToChannelsLast();
+        }
+    }
+
+    /// <summary>Sub-modules (nodes with state) whose name starts with the stage name, e.g. "stage3_".</summary>
+    internal IEnumerable<nn.Module> StageModules(string stage) =>
+        named_children().Where(c => c.name.StartsWith(stage + "_", StringComparison.Ordinal)).Select(c => c.module);
+
     /// <summary>The BatchNorm layers, for AdaBN and freezing.</summary>
     internal IEnumerable<BatchNormNode> BatchNorms => Nodes.OfType<BatchNormNode>();
 

@@ -197,6 +197,20 @@ internal sealed class ConvNode : OnnxNode
 
     public Parameter Weight => P("weight");
 
+    /// <summary>Replaces the weight by a channels-last copy (same values, NHWC strides).</summary>
+    public void ToChannelsLast()
+    {
+        Parameter w = P("weight");
+        if (w.stride(1) == 1)
+        {
+            return; // already channels-last
+        }
+
+        using Tensor nhwc = w.detach().permute(0, 2, 3, 1).contiguous();
+        using Tensor view = nhwc.permute(0, 3, 1, 2);
+        w.set_(view);
+    }
+
     public override Tensor[] Run(Tensor?[] inputs)
     {
         Tensor x = Required(inputs, 0, Proto);

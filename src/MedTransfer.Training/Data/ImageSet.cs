@@ -1,0 +1,117 @@
+using static TorchSharp.torch;
+
+namespace MedTransfer.Training.Data;
+
+/// <summary>
+/// Normalized single-channel images held in memory (S×S floats in [0, 1], the recipe's output before
+/// channel replication) with label, domain (site) and group (patient) per image. Batches are
+/// N×1×S×S tensors; the backbone replicates the channel.
+/// </summary>
+public sealed class ImageSet
+{
+    private readonly List<float[]> _pixels = [];
+    private readonly List<int> _labels = [];
+    private readonly List<string> _domains = [];
+    private readonly List<string> _groups = [];
+    private readonly List<string> _ids = [];
+
+    /// <summary>Creates an empty set of S×S images.</summary>
+    public ImageSet(int size)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(size, 8);
+        Size = size;
+    }
+
+    /// <summary>Side length.</summary>
+    public int Size { get; }
+
+    /// <summary>Number of images.</summary>
+    public int Count => _pixels.Count;
+
+    /// <summary>Labels (class indices; −1 = unlabelled).</summary>
+    public IReadOnlyList<int> Labels => _labels;
+
+    /// <summary>Domain (site) of each image.</summary>
+    public IReadOnlyList<string> Domains => _domains;
+
+    /// <summary>Group (patient) of each image, for patient-level resampling.</summary>
+    public IReadOnlyList<string> Groups => _groups;
+
+    /// <summary>Sample ids.</summary>
+    public IReadOnlyList<string> Ids => _ids;
+
+    /// <summary>The pixels of image <paramref name="index"/> (row-major S×S).</summary>
+    public ReadOnlySpan<float> Pixels(int index) => _pixels[index];
+
+    /// <summary>Adds an image.</summary>
+    /// <exception cref="ArgumentException">Wrong pixel count or non-finite values.</exception>
+    public void Add(string id, float[] pixels, int label, string domain, string group)
+    {
+        ArgumentNullException.ThrowIfNull(pixels);
+        if (pixels.Length != Size * Size)
+        {
+            throw new ArgumentException($"Image '{id}' has {pixels.Length} pixels; {Size}×{Size} expected.", nameof(pixels));
+        }
+
+        foreach (float v in pixels)
+        {
+            if (!float.IsFinite(v))
+            {
+                throw new ArgumentException($"Image '{id}' holds a non-finite value.", nameof(pixels));
+            }
+        }
+
+        _pixels.Add(pixels);
+        _labels.Add(label);
+        _domains.Add(domain);
+        _groups.Add(group);
+        _ids.Add(id);
+    }
+
+    /// <summary>The subset at the given indices (pixels shared, not copied).</summary>
+    public ImageSet Subset(IEnumerable<int> indices)
+    {
+        var s = new ImageSet(Size);
+        foreach (int i in indices)
+        {
+            s._pixels.Add(_pixels[i]);
+            s._labels.Add(_labels[i]);
+            s._domains.Add(_domains[i]);
+            s._groups.Add(_groups[i]);
+            s._ids.Add(_ids[i]);
+        }
+
+        return s;
+    }
+
+    /// <summary>Images as an N×1×S×S float32 tensor on <paramref name="device"/>.</summary>
+    public Tensor Images(IReadOnlyList<int> indices, Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(indices);
+        int per = Size * Size;
+        var data = new float[indices.Count * per];
+        for (int i = 0; i < indices.Count; i++)
+        {
+            _pixels[indices[i]].CopyTo(data, i * per);
+        }
+
+        Tensor t = tensor(data, [indices.Count, 1, Size, Size]);
+        if (device is null || device.type == TorchSharp.DeviceType.CPU)
+        {
+            return t;
+        }
+
+        using (t)
+        {
+            return t.to(device);
+        }
+    }
+
+    /// <summary>Labels as an int64 tensor.</summary>
+    public Tensor LabelTensor(IReadOnlyList<int> indices, Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(indices);
+        long[] labels = [.. indices.Select(i => (long)_labels[i])];
+        return tensor(labels, device: device);
+    }
+}
