@@ -30,6 +30,7 @@ internal static class CliApp
         root.Subcommands.Add(SampleDataCommands.Create(console, output, error));
         root.Subcommands.Add(EvaluateCommand.Create(console, output, error));
         root.Subcommands.Add(BenchCommands.Create(console, output, error));
+        root.Subcommands.Add(ModelCommands.Create(console, output, error));
 
         // The decode worker that batch runs start for native codecs (RELIABILITY A7); not for people.
         var worker = new Command(WorkerCommand.Verb, "Internal: decode worker process.") { Hidden = true };

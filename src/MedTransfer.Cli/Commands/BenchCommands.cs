@@ -17,6 +17,7 @@ internal static class BenchCommands
         bench.Subcommands.Add(Ingest(console, output, error));
         bench.Subcommands.Add(Corpus(console, output, error));
         bench.Subcommands.Add(Preprocess(console, output, error));
+        bench.Subcommands.Add(ModelCommands.BenchTrain(output, error));
         return bench;
     }
 

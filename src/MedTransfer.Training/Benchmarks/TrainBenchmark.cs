@@ -1,0 +1,225 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using MedTransfer.Training.Configuration;
+using MedTransfer.Training.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace MedTransfer.Training.Benchmarks;
+
+/// <summary>Options of <see cref="TrainBenchmark"/>.</summary>
+/// <param name="Batch">Images per batch.</param>
+/// <param name="Size">Image side.</param>
+/// <param name="Steps">Timed steps (after <see cref="Warmup"/> untimed ones).</param>
+/// <param name="ChannelsLast">Channels-last memory format (our model and the reference).</param>
+/// <param name="Bf16Inference">Inference in bfloat16 (our model and the reference).</param>
+/// <param name="Device">"cpu", "cuda" or "auto".</param>
+/// <param name="Warmup">Untimed steps first.</param>
+public sealed record TrainBenchmarkOptions(int Batch = 16, int Size = 224, int Steps = 10, bool ChannelsLast = true, bool Bf16Inference = false, string Device = "cpu", int Warmup = 2);
+
+/// <summary>Images per second of one implementation.</summary>
+/// <param name="Name">"medtransfer" or "pytorch".</param>
+/// <param name="TrainImagesPerSecond">Forward + backward + SGD step.</param>
+/// <param name="InferenceImagesPerSecond">Evaluation-mode forward without gradients.</param>
+/// <param name="Threads">Intra-op threads.</param>
+/// <param name="Version">Library version.</param>
+public sealed record ThroughputResult(string Name, double TrainImagesPerSecond, double InferenceImagesPerSecond, int Threads, string Version);
+
+/// <summary>Our throughput, the reference's (or why it is missing), and the ratios.</summary>
+/// <param name="Options">What was measured.</param>
+/// <param name="Ours">MedTransfer (TorchSharp, imported ONNX graph).</param>
+/// <param name="Reference">PyTorch running the same architecture, or null.</param>
+/// <param name="ReferenceUnavailable">Why the reference did not run.</param>
+/// <param name="Device">Device used.</param>
+public sealed record TrainBenchmarkResult(TrainBenchmarkOptions Options, ThroughputResult Ours, ThroughputResult? Reference, string? ReferenceUnavailable, string Device)
+{
+    /// <summary>Our training throughput / the reference's.</summary>
+    public double? TrainRatio => Reference is null ? null : Ours.TrainImagesPerSecond / Reference.TrainImagesPerSecond;
+
+    /// <summary>Our inference throughput / the reference's.</summary>
+    public double? InferenceRatio => Reference is null ? null : Ours.InferenceImagesPerSecond / Reference.InferenceImagesPerSecond;
+}
+
+/// <summary>
+/// Training and inference throughput of the default backbone (ImageNet ResNet-18 + linear head) on
+/// random data, compared in the same run with PyTorch (Debian <c>python3-torch</c> +
+/// <c>python3-torchvision</c>) running torchvision's ResNet with the same blocks [2, 2, 2, 3] as the
+/// CNTK export, the same batch, image size, thread count, memory format and optimizer.
+/// </summary>
+public static class TrainBenchmark
+{
+    /// <summary>The interpreter with Debian's python3-torch.</summary>
+    public const string ReferencePython = "/usr/bin/python3";
+
+    /// <summary>Measures ours, then the reference.</summary>
+    public static TrainBenchmarkResult Run(TrainBenchmarkOptions options, bool withReference = true)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Device device = Runtime.TorchRuntime.SelectDevice(options.Device);
+        ThroughputResult ours = MeasureOurs(options, device);
+        ThroughputResult? reference = null;
+        string? why = null;
+        if (withReference)
+        {
+            if (device.type != DeviceType.CPU)
+            {
+                why = "the PyTorch reference is CPU-only here (Debian python3-torch)";
+            }
+            else
+            {
+                reference = MeasureReference(options, get_num_threads(), out why);
+            }
+        }
+
+        return new TrainBenchmarkResult(options, ours, reference, why, device.ToString());
+    }
+
+    private static ThroughputResult MeasureOurs(TrainBenchmarkOptions o, Device device)
+    {
+        var config = new FineTuneConfig { ImageSize = o.Size, Seed = 1, ChannelsLast = o.ChannelsLast };
+        using TransferModel model = TransferModel.Create(config);
+        model.to(device);
+        if (o.ChannelsLast)
+        {
+            model.Features.Backbone.Graph.ToChannelsLast();
+        }
+
+        var parameters = model.parameters().ToList();
+        using var optimizer = optim.SGD(parameters, 0.01, 0.9);
+        using Tensor images = Layout(rand(o.Batch, 3, o.Size, o.Size, device: device), o.ChannelsLast);
+        using Tensor labels = randint(0, 2, [o.Batch], device: device);
+        model.train();
+        double train = Time(o, () =>
+        {
+            using var scope = NewDisposeScope();
+            optimizer.zero_grad();
+            F.cross_entropy(model.forward(images), labels).backward();
+            optimizer.step();
+        });
+        model.eval();
+        if (o.Bf16Inference)
+        {
+            model.to(ScalarType.BFloat16);
+        }
+
+        using Tensor inferenceImages = o.Bf16Inference ? images.to(ScalarType.BFloat16) : images.alias();
+        double inference = Time(o, () =>
+        {
+            using var scope = NewDisposeScope();
+            using var guard = no_grad();
+            model.forward(inferenceImages);
+        });
+        return new ThroughputResult("medtransfer", o.Batch / train, o.Batch / inference, get_num_threads(), "TorchSharp " + typeof(torch).Assembly.GetName().Version);
+    }
+
+    private static Tensor Layout(Tensor x, bool channelsLast)
+    {
+        if (!channelsLast)
+        {
+            return x;
+        }
+
+        using (x)
+        {
+            return x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+        }
+    }
+
+    private static double Time(TrainBenchmarkOptions o, Action step)
+    {
+        for (int i = 0; i < o.Warmup; i++)
+        {
+            step();
+        }
+
+        var watch = Stopwatch.StartNew();
+        for (int i = 0; i < o.Steps; i++)
+        {
+            step();
+        }
+
+        return watch.Elapsed.TotalSeconds / o.Steps;
+    }
+
+    private static ThroughputResult? MeasureReference(TrainBenchmarkOptions o, int threads, out string? unavailable)
+    {
+        unavailable = null;
+        if (!File.Exists(ReferencePython))
+        {
+            unavailable = $"{ReferencePython} not found";
+            return null;
+        }
+
+        string script = Path.Combine(Path.GetTempPath(), $"medtransfer-torch-bench-{Environment.ProcessId}.py");
+        File.WriteAllText(script, PythonScript);
+        try
+        {
+            var start = new ProcessStartInfo(ReferencePython) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (string arg in new[] { script, o.Batch.ToString(CultureInfo.InvariantCulture), o.Size.ToString(CultureInfo.InvariantCulture), o.Steps.ToString(CultureInfo.InvariantCulture), o.Warmup.ToString(CultureInfo.InvariantCulture), threads.ToString(CultureInfo.InvariantCulture), o.ChannelsLast ? "1" : "0", o.Bf16Inference ? "1" : "0" })
+            {
+                start.ArgumentList.Add(arg);
+            }
+
+            using Process process = Process.Start(start) ?? throw new InvalidOperationException("could not start python3");
+            Task<string> stderr = process.StandardError.ReadToEndAsync();
+            string stdout = process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            if (process.ExitCode != 0)
+            {
+                string err = stderr.Result;
+                unavailable = err.Contains("No module named 'torch", StringComparison.Ordinal)
+                    ? "python3-torch / python3-torchvision are not installed (apt-get install python3-torch python3-torchvision)"
+                    : "the PyTorch reference failed: " + err.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault();
+                return null;
+            }
+
+            using JsonDocument doc = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]);
+            JsonElement r = doc.RootElement;
+            return new ThroughputResult("pytorch", r.GetProperty("train").GetDouble(), r.GetProperty("inference").GetDouble(), r.GetProperty("threads").GetInt32(), "PyTorch " + r.GetProperty("version").GetString());
+        }
+        finally
+        {
+            File.Delete(script);
+        }
+    }
+
+    private const string PythonScript = """
+        import json, sys, time
+        import torch
+        import torch.nn.functional as F
+        from torchvision.models.resnet import ResNet, BasicBlock
+        batch, size, steps, warmup, threads, channels_last, bf16 = (int(a) for a in sys.argv[1:8])
+        torch.set_num_threads(threads)
+        torch.manual_seed(1)
+        model = ResNet(BasicBlock, [2, 2, 2, 3], num_classes=2)  # the CNTK ResNet-18's blocks
+        fmt = torch.channels_last if channels_last else torch.contiguous_format
+        model = model.to(memory_format=fmt)
+        images = torch.rand(batch, 3, size, size).to(memory_format=fmt)
+        labels = torch.randint(0, 2, (batch,))
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        def timed(fn):
+            for _ in range(warmup):
+                fn()
+            t = time.perf_counter()
+            for _ in range(steps):
+                fn()
+            return (time.perf_counter() - t) / steps
+        def train_step():
+            opt.zero_grad()
+            F.cross_entropy(model(images), labels).backward()
+            opt.step()
+        model.train()
+        train = timed(train_step)
+        model.eval()
+        if bf16:
+            model = model.to(torch.bfloat16)
+            images = images.to(torch.bfloat16)
+        def infer():
+            with torch.no_grad():
+                model(images)
+        inference = timed(infer)
+        print(json.dumps({"train": batch / train, "inference": batch / inference, "threads": torch.get_num_threads(), "version": torch.__version__}))
+        """;
+}
