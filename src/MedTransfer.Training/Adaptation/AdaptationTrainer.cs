@@ -123,7 +123,9 @@ public sealed record AdaptationRunResult(string Method, int Steps, AdaptationSte
 /// (one concatenated batch, as tllib does, so BatchNorm sees both domains), and minimises
 /// CE(g(f(x^s)), y^s) + TradeOff·transfer. Several target sources are drawn in turn, one per step (round-robin),
 /// never concatenated. source-only and adabn forward the source batch alone; target-only trains on labelled target
-/// batches alone. One dispose scope per step; CPU runs with the same seed give bit-identical weights.
+/// batches alone; adabn then re-estimates BatchNorm statistics over all target sources together (<see cref="AdaBN"/>).
+/// Both modules are put in train mode at every step. One dispose scope per step; CPU runs with the same seed give
+/// bit-identical weights (GPU runs are not claimed deterministic).
 /// </summary>
 public sealed class AdaptationTrainer
 {
@@ -268,6 +270,8 @@ public sealed class AdaptationTrainer
         BatchNormRecomputeResult? bn = null;
         if (method.RecomputesBatchNormOnTarget)
         {
+            // The target batches are loaded while this scope is current, so they are freed with it.
+            using var adaScope = NewDisposeScope();
             bn = AdaBN.Recompute([_features, _classifier], x => _classifier.forward(_features.forward(x)), TargetBatches(targets, targetBatch));
         }
 
