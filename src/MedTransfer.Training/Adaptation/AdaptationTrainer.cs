@@ -339,6 +339,11 @@ public sealed class AdaptationTrainer
     {
         AdaptationBatch s = source.Load(sourceCycler.Next());
         AdaptationBatch t = target.Load(targetCycler.Next());
+        if (!s.Inputs.shape.AsSpan(1).SequenceEqual(t.Inputs.shape.AsSpan(1)))
+        {
+            throw new AdaptationException(AdaptationErrorCode.ShapeMismatch, $"Source and target samples must have the same shape to share a forward pass (got [{string.Join(",", s.Inputs.shape.Skip(1))}] and [{string.Join(",", t.Inputs.shape.Skip(1))}]).");
+        }
+
         long ns = s.Inputs.shape[0];
         long nt = t.Inputs.shape[0];
         Tensor f = _features.forward(cat([s.Inputs.to(_device), t.Inputs.to(_device)], 0));

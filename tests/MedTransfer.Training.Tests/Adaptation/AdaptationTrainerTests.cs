@@ -199,6 +199,9 @@ public sealed class AdaptationTrainerTests
         Assert.Equal(AdaptationErrorCode.InvalidData, Assert.Throws<AdaptationException>(() => trainer.Run(unlabelled, [unlabelled])).Code);
         Assert.Equal(AdaptationErrorCode.InvalidData, Assert.Throws<AdaptationException>(() => trainer.Run(labelled, [])).Code);
         Assert.Equal(AdaptationErrorCode.InvalidData, Assert.Throws<AdaptationException>(() => trainer.Run(null, [unlabelled])).Code);
+        (Tensor wide, _) = TwoDomainData.Make(8, 5, 2);
+        using var wideTarget = new TensorDataSource(wide);
+        Assert.Equal(AdaptationErrorCode.ShapeMismatch, Assert.Throws<AdaptationException>(() => trainer.Run(labelled, [wideTarget])).Code);
         Assert.Throws<AdaptationException>(() => new TensorDataSource(x, y[..3]));
         Assert.Throws<AdaptationException>(() => labelled.Load([8]));
         Assert.Throws<AdaptationException>(() => new AdaptationTrainer(f, g, new AdaptationConfig(), new AdaptationTrainerOptions { Steps = 0 }));
@@ -222,6 +225,41 @@ public sealed class AdaptationTrainerTests
         Run(new AdaptationConfig { Method = "entropy", TradeOff = 0.1 }, new AdaptationTrainerOptions { Steps = 60, BatchSize = 16, Optimizer = AdaptationOptimizer.AdamW, LearningRate = 0.01, AnnealLearningRate = false }, events.Add);
 
         Assert.True(events.TakeLast(10).Average(e => e.ClassificationLoss) < events.Take(10).Average(e => e.ClassificationLoss));
+    }
+
+    [Theory]
+    [InlineData("dann")]
+    [InlineData("cdan-e")]
+    [InlineData("jan")]
+    [InlineData("adabn")]
+    public void Run_LiveTensorCount_DoesNotGrowWithSteps(string method)
+    {
+        long Leak(int steps)
+        {
+            using var scope = NewDisposeScope();
+            (Tensor xs, Tensor ys) = TwoDomainData.Make(40, 4, 1);
+            (Tensor xt, _) = TwoDomainData.Make(30, 4, 2, 1.5, 1.5);
+            using var source = new TensorDataSource(xs, ys);
+            using var target = new TensorDataSource(xt);
+            manual_seed(1);
+            using var f = TwoDomainData.FeatureExtractor(4, batchNorm: true);
+            using var g = nn.Linear(8, 2);
+            var trainer = new AdaptationTrainer(f, g, new AdaptationConfig { Method = method, DiscriminatorWidth = 8 }, new AdaptationTrainerOptions { Steps = steps, BatchSize = 8 });
+            long before = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+            trainer.Run(source, [target]);
+            return TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount - before;
+        }
+
+        long c0 = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        using (Tensor probe = ones(1))
+        {
+            Assert.Equal(c0 + 1, TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount); // the counter does count
+        }
+
+        long few = Leak(3);
+        long many = Leak(30);
+
+        Assert.Equal(few, many);
     }
 
     private static AdaptationRunResult Run(AdaptationConfig config, AdaptationTrainerOptions options, Action<AdaptationStepEvent> onEvent, CancellationToken token = default)
