@@ -116,7 +116,7 @@ public static class CheckpointSelection
     /// <summary>
     /// Deep embedded validation risk (You et al., ICML 2019): per source-validation sample loss ℓ_i and density ratio
     /// w_i, L_i = w_i·ℓ_i, η = −Cov(L, w)/Var(w) (sample covariance and variance), risk = mean(L) + η·mean(w) − η.
-    /// Lower is better. When all w are equal (Var = 0) the control variate is dropped (η = 0).
+    /// Lower is better. When all w are equal (Var = 0, relative to mean(w)²) the control variate is dropped (η = 0).
     /// </summary>
     public static double DeepEmbeddedValidationRisk(IReadOnlyList<double> sourceValidationLosses, IReadOnlyList<double> densityRatios)
     {
@@ -146,7 +146,9 @@ public static class CheckpointSelection
 
         cov /= n - 1;
         var /= n - 1;
-        double eta = var > 0 ? -cov / var : 0;
+        // Rounding leaves a tiny non-zero variance for equal ratios, which would make η arbitrary: below a relative
+        // 1e−12 the ratios count as constant.
+        double eta = var > 1e-12 * Math.Max(meanW * meanW, double.Epsilon) ? -cov / var : 0;
         return meanL + (eta * meanW) - eta;
     }
 
