@@ -55,8 +55,14 @@ public sealed record AdaptationTrainerOptions
     /// </summary>
     public bool AnnealLearningRate { get; init; } = true;
 
-    /// <summary>γ of the annealing (0.001).</summary>
+    /// <summary>γ of the annealing (0.001 per step; use 10 with <see cref="AnnealByProgress"/>).</summary>
     public double AnnealGamma { get; init; } = 0.001;
+
+    /// <summary>
+    /// Anneal on the training progress p = i/Steps instead of the step i: lr_p = lr0·(1 + γ·p)^−0.75, the DANN paper's
+    /// form (Ganin &amp; Lempitsky 2015, γ = 10).
+    /// </summary>
+    public bool AnnealByProgress { get; init; }
 
     /// <summary>Consecutive steps with discriminator accuracy ≥ <see cref="SaturationAccuracy"/> before a warning.</summary>
     public int SaturationWindow { get; init; } = 50;
@@ -215,7 +221,7 @@ public sealed class AdaptationTrainer
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             double lambda = _config.Schedule.At(i, _options.Steps);
-            double lr = _options.AnnealLearningRate ? _options.LearningRate * Math.Pow(1 + (_options.AnnealGamma * i), -0.75) : _options.LearningRate;
+            double lr = LearningRateAt(i);
             foreach ((optim.ILearningRateController group, double multiplier) in groups)
             {
                 group.LearningRate = lr * multiplier;
@@ -278,6 +284,17 @@ public sealed class AdaptationTrainer
         _features.eval();
         _classifier.eval();
         return new AdaptationRunResult(name, _options.Steps, last!, saturatedSteps, bn);
+    }
+
+    private double LearningRateAt(int step)
+    {
+        if (!_options.AnnealLearningRate)
+        {
+            return _options.LearningRate;
+        }
+
+        double x = _options.AnnealByProgress ? step / (double)_options.Steps : step;
+        return _options.LearningRate * Math.Pow(1 + (_options.AnnealGamma * x), -0.75);
     }
 
     private static int DeriveSeed(int seed, int stream) => unchecked((seed * 1_000_003) + (stream * 7919) + 17);

@@ -69,6 +69,16 @@ public sealed class AdaptationTrainerTests
     }
 
     [Fact]
+    public void Run_AnnealByProgress_UsesPaperForm()
+    {
+        var events = new List<AdaptationStepEvent>();
+
+        Run(new AdaptationConfig(), new AdaptationTrainerOptions { Steps = 5, BatchSize = 8, LearningRate = 0.01, AnnealGamma = 10, AnnealByProgress = true }, events.Add);
+
+        Assert.Equal([.. Enumerable.Range(0, 5).Select(i => 0.01 * Math.Pow(1 + (10.0 * i / 5), -0.75))], events.Select(e => e.LearningRate));
+    }
+
+    [Fact]
     public void Run_SourceOnly_TransferLossZero()
     {
         var events = new List<AdaptationStepEvent>();
