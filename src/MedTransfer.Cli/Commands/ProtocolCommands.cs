@@ -11,7 +11,7 @@ namespace MedTransfer.Cli.Commands;
 /// <summary>`medtransfer protocol validate|show|plan|merge`: experiment protocols and their sweeps.</summary>
 internal static class ProtocolCommands
 {
-    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static Command Create(IAnsiConsole console, TextWriter output, TextWriter error)
     {
