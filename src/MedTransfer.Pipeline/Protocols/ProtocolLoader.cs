@@ -3,6 +3,7 @@ using MedTransfer.Imaging.Index;
 using MedTransfer.Imaging.Normalization;
 using MedTransfer.Imaging.Resampling;
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
 namespace MedTransfer.Pipeline.Protocols;
@@ -73,6 +74,14 @@ public static partial class ProtocolLoader
         YamlNode? root = null;
         try
         {
+            // The representation model builds nested nodes recursively; the event parser does not. Measure the
+            // nesting first so that hostile input ("[[[[…") is refused instead of exhausting the stack.
+            if (FindDeepNesting(yaml) is { } deep)
+            {
+                errors.Add(deep, string.Empty, FormattableString.Invariant($"nested deeper than {MaxNesting} levels"));
+                throw new ProtocolException(errors.All);
+            }
+
             var stream = new YamlStream();
             stream.Load(new StringReader(yaml));
             if (stream.Documents.Count > 1)
@@ -107,6 +116,33 @@ public static partial class ProtocolLoader
         }
 
         return protocol;
+    }
+
+    /// <summary>Deepest mapping/sequence nesting accepted (the schema itself needs 4).</summary>
+    public const int MaxNesting = 32;
+
+    private static Mark? FindDeepNesting(string yaml)
+    {
+        var parser = new Parser(new StringReader(yaml));
+        int depth = 0;
+        while (parser.MoveNext())
+        {
+            switch (parser.Current)
+            {
+                case MappingStart or SequenceStart:
+                    if (++depth > MaxNesting)
+                    {
+                        return parser.Current.Start;
+                    }
+
+                    break;
+                case MappingEnd or SequenceEnd:
+                    depth--;
+                    break;
+            }
+        }
+
+        return null;
     }
 
     private static ProtocolException Single(string file, string message) => new([new ProtocolError(file, 0, 0, string.Empty, message)]);

@@ -193,6 +193,18 @@ public sealed class ProtocolLoaderTests : IDisposable
     }
 
     [Theory]
+    [InlineData(100_000)]
+    [InlineData(ProtocolLoader.MaxNesting + 1)]
+    public void Parse_HostileNesting_IsRefusedBeforeBuildingTheTree(int depth)
+    {
+        string yaml = "name: " + new string('[', depth) + new string(']', depth) + "\n";
+
+        var ex = Assert.Throws<ProtocolException>(() => Parse(yaml));
+
+        Assert.Contains("nested deeper than", Assert.Single(ex.Errors).Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("")]
     [InlineData("# only a comment\n")]
     [InlineData("- a list\n")]
