@@ -325,4 +325,13 @@ public sealed record ReportSpec
 
     /// <summary>Embedding figure. Default pca.</summary>
     public EmbeddingPlot Embeddings { get; init; } = EmbeddingPlot.Pca;
+
+    /// <summary>Intended use stated in the report (RELIABILITY G6: the report refuses to render without one). Default empty.</summary>
+    public string IntendedUse { get; init; } = string.Empty;
+
+    /// <summary>Uses the model is not meant for. Default empty.</summary>
+    public string OutOfScopeUse { get; init; } = string.Empty;
+
+    /// <summary>Known limitations, added to the report's standard ones. Default none.</summary>
+    public IReadOnlyList<string> Limitations { get; init; } = [];
 }

@@ -743,8 +743,15 @@ public static partial class ProtocolLoader
 
         private ReportSpec Report()
         {
-            YamlFields? r = YamlFields.Of(top.Raw("report"), "report", errors, "html", "embeddings");
-            return r is null ? new ReportSpec() : new ReportSpec { Html = r.Bool("html", true), Embeddings = r.Enum("embeddings", EmbeddingPlot.Pca) };
+            YamlFields? r = YamlFields.Of(top.Raw("report"), "report", errors, "html", "embeddings", "intended_use", "out_of_scope_use", "limitations");
+            return r is null ? new ReportSpec() : new ReportSpec
+            {
+                Html = r.Bool("html", true),
+                Embeddings = r.Enum("embeddings", EmbeddingPlot.Pca),
+                IntendedUse = r.String("intended_use", string.Empty) ?? string.Empty,
+                OutOfScopeUse = r.String("out_of_scope_use", string.Empty) ?? string.Empty,
+                Limitations = r.StringList("limitations", scalarAsList: true) ?? [],
+            };
         }
 
         private string Device()

@@ -109,6 +109,9 @@ public static partial class ProtocolSerializer
             {
                 ["html"] = protocol.Report.Html,
                 ["embeddings"] = ProtocolNames.Of(protocol.Report.Embeddings),
+                ["intended_use"] = protocol.Report.IntendedUse,
+                ["out_of_scope_use"] = protocol.Report.OutOfScopeUse,
+                ["limitations"] = Array(protocol.Report.Limitations.Select(l => (JsonNode?)l)),
             },
             ["device"] = protocol.Device,
         };
