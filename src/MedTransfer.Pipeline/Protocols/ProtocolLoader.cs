@@ -278,6 +278,7 @@ public static partial class ProtocolLoader
             }
 
             LabelsSpec? labels = null;
+            string[]? header = null;
             string? labelsPath = d.String("labels");
             if (labelsPath is not null)
             {
@@ -288,6 +289,20 @@ public static partial class ProtocolLoader
                 }
 
                 labels = new LabelsSpec(Normalize(labelsPath), full, d.Enum("label_key", LabelKey.Id), d.String("label_column", "label") ?? "label");
+                header = options.CheckFiles && File.Exists(full) ? Header(d, full) : null;
+                if (header is not null)
+                {
+                    string keyColumn = labels.Key switch { LabelKey.Path => "path", LabelKey.Patient => "patient", LabelKey.SopInstanceUid => "sop", _ => "id" };
+                    if (!header.Contains(keyColumn, StringComparer.OrdinalIgnoreCase))
+                    {
+                        d.Error(d.Has("label_key") ? "label_key" : "labels", $"the label CSV has no '{keyColumn}' key column (label_key {ProtocolNames.Of(labels.Key)})");
+                    }
+
+                    if (!header.Contains(labels.Column, StringComparer.OrdinalIgnoreCase))
+                    {
+                        d.Error(d.Has("label_column") ? "label_column" : "labels", $"the label CSV has no '{labels.Column}' column");
+                    }
+                }
             }
             else
             {
@@ -323,6 +338,10 @@ public static partial class ProtocolLoader
                 {
                     d.Error("site", "column:NAME reads the label CSV: give data.labels");
                 }
+                else if (site.Source == SiteSource.CsvColumn && header is not null && !header.Contains(site.Name, StringComparer.OrdinalIgnoreCase))
+                {
+                    d.Error("site", $"the label CSV has no '{site.Name}' column");
+                }
             }
 
             IReadOnlyList<string> sourceSites = Sites(d, "source_sites");
@@ -343,6 +362,30 @@ public static partial class ProtocolLoader
                 TargetSites = targetSites,
                 Split = Split(d),
             };
+        }
+
+        private string[]? Header(YamlFields d, string path)
+        {
+            try
+            {
+                using var reader = new StreamReader(path);
+                foreach (CsvTable.Record record in CsvTable.Read(reader))
+                {
+                    return [.. record.Fields.Select(f => f.Trim())];
+                }
+
+                d.Error("labels", "the label CSV is empty (a header row is required)");
+            }
+            catch (ManifestException)
+            {
+                d.Error("labels", "the label CSV's header row is not valid CSV");
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                d.Error("labels", "the label CSV cannot be read (" + ex.GetType().Name + ")");
+            }
+
+            return null;
         }
 
         private DataSource? Source(YamlNode node, string field, string written)

@@ -15,7 +15,8 @@ public sealed class ProtocolLoaderTests : IDisposable
     public ProtocolLoaderTests()
     {
         Directory.CreateDirectory(Path.Combine(_dir, "images"));
-        File.WriteAllText(Path.Combine(_dir, "labels.csv"), "id,label\n");
+        File.WriteAllText(Path.Combine(_dir, "labels.csv"), "id,label,site\n");
+        File.WriteAllText(Path.Combine(_dir, "empty.csv"), string.Empty);
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
@@ -139,8 +140,12 @@ public sealed class ProtocolLoaderTests : IDisposable
     [InlineData("labels: labels.csv", "labels: missing.csv", "data.labels", "no such file: 'missing.csv'")]
     [InlineData("labels: labels.csv", "labels: images", "data.labels", "is a folder")]
     [InlineData("source: images", "source: [images, nowhere]", "data.source[1]", "no such file or folder: 'nowhere'")]
-    [InlineData("source: images", "source: labels.csv\n  label_key: patient", "data.labels", null)]
+    [InlineData("source: images", "source: labels.csv\n  label_key: id", "data.labels", null)]
     [InlineData("modality: xray", "modality: ct", "data.modality", "'ct' is not known")]
+    [InlineData("labels: labels.csv", "labels: labels.csv\n  label_column: finding", "data.label_column", "no 'finding' column")]
+    [InlineData("labels: labels.csv", "labels: labels.csv\n  label_key: sop", "data.label_key", "no 'sop' key column")]
+    [InlineData("labels: labels.csv", "labels: labels.csv\n  site: column:hospital", "data.site", "no 'hospital' column")]
+    [InlineData("labels: labels.csv", "labels: empty.csv", "data.labels", "is empty")]
     [InlineData("target_sites: [B]", "target_sites: [B]\n  split: {train: 0.5, val: 0.1, test: 0.1}", "data.split", "must be 1")]
     [InlineData("target_sites: [B]", "target_sites: [B]\n  split: {by: image}", "data.split.by", "only 'patient'")]
     public void Parse_BadData_NamesTheDataField(string from, string to, string field, string? message)
@@ -149,7 +154,7 @@ public sealed class ProtocolLoaderTests : IDisposable
 
         if (message is null)
         {
-            // A manifest source with labels keyed by patient is valid: the control for the rows above.
+            // A manifest source with labels keyed by id is valid: the control for the rows around it.
             Assert.Equal(DataSourceKind.Manifest, Parse(yaml).Data.Sources[0].Kind);
             return;
         }
