@@ -137,6 +137,9 @@ public sealed record DataSpec
 
     /// <summary>The patient-level split.</summary>
     public SplitSpec Split { get; init; } = new();
+
+    /// <summary>The indexer options for the folder sources (site rule, labels, patient folder), as `medtransfer ingest` would use them.</summary>
+    public DatasetIndexOptions ToIndexOptions() => new() { Site = Site, Labels = Labels?.ToLabelSource(), PatientFolderLevel = PatientFolder };
 }
 
 /// <summary>The normalization recipe; only the block of the protocol's modality is set.</summary>

@@ -51,6 +51,17 @@ public sealed class ProtocolLoaderTests : IDisposable
     }
 
     [Fact]
+    public void ToIndexOptions_DefaultChestProtocol_MatchesTheReadmeIngestCommand()
+    {
+        DatasetIndexOptions options = ProtocolLoader.Load(Path.Combine(s_protocols, "cxr-site-shift.yaml")).Data.ToIndexOptions();
+
+        Assert.Equal("folder:1", options.Site.ToString());
+        Assert.Equal(LabelKey.Id, options.Labels!.Key);
+        Assert.Equal("label", options.Labels.LabelColumn);
+        Assert.Equal(Path.Combine(TestPaths.RepoRoot, "sample-data", "manifest.csv"), options.Labels.CsvPath);
+    }
+
+    [Fact]
     public void Load_DefaultChestProtocol_IsCpuSized()
     {
         ExperimentProtocol p = ProtocolLoader.Load(Path.Combine(s_protocols, "cxr-site-shift.yaml"));
