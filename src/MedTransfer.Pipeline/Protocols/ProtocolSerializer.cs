@@ -15,6 +15,9 @@ namespace MedTransfer.Pipeline.Protocols;
 /// </summary>
 public static partial class ProtocolSerializer
 {
+    // Escapes only what JSON must (quote, backslash, control characters): valid YAML double-quoted text.
+    private static readonly JsonSerializerOptions s_quoting = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>The resolved protocol, keys in schema order (for display).</summary>
     public static JsonObject ToTree(ExperimentProtocol protocol)
     {
@@ -245,7 +248,7 @@ public static partial class ProtocolSerializer
     // Names and paths print plain; anything else (spaces, YAML keywords, numbers-as-text) double-quoted, whose escaping
     // is JSON's.
     private static string Quote(string s) =>
-        PlainScalar().IsMatch(s) && s is not ("true" or "false" or "null" or "yes" or "no" or "on" or "off") ? s : JsonSerializer.Serialize(s);
+        PlainScalar().IsMatch(s) && s is not ("true" or "false" or "null" or "yes" or "no" or "on" or "off") ? s : JsonSerializer.Serialize(s, s_quoting);
 
     [GeneratedRegex("^[A-Za-z_./][A-Za-z0-9_./+-]*(:[A-Za-z0-9_./+-]+)?$")]
     private static partial Regex PlainScalar();

@@ -1,3 +1,4 @@
+using FsCheck.Xunit;
 using MedTransfer.Imaging.Index;
 using MedTransfer.Imaging.Normalization;
 using MedTransfer.Pipeline.Protocols;
@@ -272,6 +273,37 @@ public sealed class ProtocolLoaderTests : IDisposable
 
         Assert.Equal(p.ComputeHash(), again.ComputeHash());
         Assert.Equal(ProtocolSerializer.ToCanonicalJson(p), ProtocolSerializer.ToCanonicalJson(again));
+    }
+
+    [Theory]
+    [InlineData("a: b")]
+    [InlineData("'single' and \"double\"")]
+    [InlineData("line1\nline2\r\n")]
+    [InlineData("tab\there")]
+    [InlineData("\u2028\u0085\u007f\u0000")]
+    [InlineData("# not a comment")]
+    [InlineData("- not a list")]
+    [InlineData("null")]
+    [InlineData("1.5")]
+    [InlineData("é ü 中文 ☃")]
+    [InlineData("  leading and trailing  ")]
+    [InlineData("back\\slash")]
+    public void ToYaml_TrickyText_RoundTripsExactly(string text) => Assert.True(ToYaml_AnyTextValue_RoundTripsExactly(text));
+
+    [Property(MaxTest = 300)]
+    public bool ToYaml_AnyTextValue_RoundTripsExactly(string? text)
+    {
+        string value = text ?? string.Empty;
+        if (value.Any(char.IsSurrogate))
+        {
+            return true; // lone surrogates are not text a YAML file can hold
+        }
+
+        ExperimentProtocol p = Parse(Minimal()) with { Description = value, Report = new ReportSpec { Limitations = [value + "x"] } };
+
+        ExperimentProtocol again = ProtocolLoader.Parse(ProtocolSerializer.ToYaml(p), _dir, "test.yaml");
+
+        return again.Description == value && again.Report.Limitations[0] == value + "x" && again.ComputeHash() == p.ComputeHash();
     }
 
     [Fact]
