@@ -29,6 +29,8 @@ internal static class CliApp
         root.Subcommands.Add(VolumeCommands.Create(console, output, error));
         root.Subcommands.Add(SampleDataCommands.Create(console, output, error));
         root.Subcommands.Add(EvaluateCommand.Create(console, output, error));
+        root.Subcommands.Add(ReportCommand.Create(console, output, error));
+        root.Subcommands.Add(ProtocolCommands.Create(console, output, error));
         root.Subcommands.Add(BenchCommands.Create(console, output, error));
         root.Subcommands.Add(ModelCommands.Create(console, output, error));
 

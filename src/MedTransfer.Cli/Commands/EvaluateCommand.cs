@@ -66,7 +66,7 @@ internal static class EvaluateCommand
             var provenance = new EvaluationProvenance(Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(input.FullName))), CodeVersion.Of(typeof(EvaluateCommand)), bootstrap);
             string folder = parse.GetValue(outDir)!.FullName;
             Directory.CreateDirectory(folder);
-            File.WriteAllText(Path.Combine(folder, "results.json"), EvaluationReport.ResultsJson(result, provenance));
+            File.WriteAllText(Path.Combine(folder, "results.json"), EvaluationReport.ResultsJson(result, provenance, modelCard, rows));
             string? report = null;
             string? missing = null;
             try

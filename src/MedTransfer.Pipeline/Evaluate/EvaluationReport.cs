@@ -19,12 +19,19 @@ public static class EvaluationReport
     private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <summary>Builds the report document.</summary>
-    public static ReportDocument Build(EvaluationResult result, ModelCard card, EvaluationProvenance provenance, IReadOnlyList<PredictionRow> rows)
+    public static ReportDocument Build(EvaluationResult result, ModelCard card, EvaluationProvenance provenance, IReadOnlyList<PredictionRow> rows) =>
+        Build(result, card, provenance, SiteScores.FromRows(result, rows));
+
+    /// <summary>
+    /// Builds the report document from saved numbers: <paramref name="curves"/> holds, per site, the evaluated rows'
+    /// scores and labels that the ROC and precision-recall figures need (<see cref="EvaluationResultsFile"/>).
+    /// </summary>
+    public static ReportDocument Build(EvaluationResult result, ModelCard card, EvaluationProvenance provenance, IReadOnlyList<SiteScores> curves)
     {
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(card);
         ArgumentNullException.ThrowIfNull(provenance);
-        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(curves);
         OverallMetrics o = result.Overall;
         var doc = new ReportDocument(
             "MedTransfer validation report",
@@ -39,7 +46,6 @@ public static class EvaluationReport
         doc.Add("model", "Model and adaptation", Blocks(("Model", card.Model), ("Adaptation", card.Adaptation)));
         doc.Add("selection", "Selection rule", Blocks(("Selection rule", card.SelectionRule)));
 
-        IReadOnlyList<PredictionRow> evaluated = result.EvaluatedPartition == "test" ? [.. rows.Where(r => string.Equals(r.Split, "test", StringComparison.OrdinalIgnoreCase))] : rows;
         doc.Add("metrics", "Metrics with confidence intervals",
             new TableBlock(["Metric", "Value", "95% interval", "Method"],
             [
@@ -59,8 +65,8 @@ public static class EvaluationReport
                 ["Positive", o.AtThreshold.TruePositives.ToString(CultureInfo.InvariantCulture), o.AtThreshold.FalseNegatives.ToString(CultureInfo.InvariantCulture)],
                 ["Negative", o.AtThreshold.FalsePositives.ToString(CultureInfo.InvariantCulture), o.AtThreshold.TrueNegatives.ToString(CultureInfo.InvariantCulture)],
             ], $"Confusion matrix at threshold {Fmt(o.Threshold)}"),
-            new FigureBlock(Charts.Roc("roc-by-site", "ROC by site", Curves(evaluated, result)), "ROC curves per site; the dashed line is chance."),
-            new FigureBlock(Charts.PrecisionRecall("pr-by-site", "Precision-recall by site", Curves(evaluated, result)), "Precision-recall curves per site; chance precision equals each site's prevalence."));
+            new FigureBlock(Charts.Roc("roc-by-site", "ROC by site", Curves(curves, result)), "ROC curves per site; the dashed line is chance."),
+            new FigureBlock(Charts.PrecisionRecall("pr-by-site", "Precision-recall by site", Curves(curves, result)), "Precision-recall curves per site; chance precision equals each site's prevalence."));
 
         doc.Add("sites", "Per-site performance",
             GroupTable(result.BySite, "site"),
@@ -107,13 +113,29 @@ public static class EvaluationReport
         return doc;
     }
 
-    /// <summary>results.json: every number of the evaluation, machine-readable.</summary>
+    /// <summary>results.json: every number of the evaluation, machine-readable (no model card or curve data: the report cannot be re-rendered from it).</summary>
     public static string ResultsJson(EvaluationResult result, EvaluationProvenance provenance)
     {
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(provenance);
         return JsonSerializer.Serialize(new { result, provenance }, s_json);
     }
+
+    /// <summary>
+    /// results.json with everything `medtransfer report` needs to re-render the HTML report: the numbers and
+    /// provenance as before, plus <c>formatVersion</c>, the model card and, per site, the evaluated rows' scores and
+    /// labels (sorted by score; no ids) for the ROC and precision-recall figures. Read it with <see cref="EvaluationResultsFile.Read"/>.
+    /// </summary>
+    public static string ResultsJson(EvaluationResult result, EvaluationProvenance provenance, ModelCard card, IReadOnlyList<PredictionRow> rows)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(provenance);
+        ArgumentNullException.ThrowIfNull(card);
+        ArgumentNullException.ThrowIfNull(rows);
+        return JsonSerializer.Serialize(new { formatVersion = EvaluationResultsFile.FormatVersion, result, provenance, card, curves = SiteScores.FromRows(result, rows) }, s_json);
+    }
+
+    internal static JsonSerializerOptions JsonOptions => s_json;
 
     /// <summary>The lines a terminal summary or `--json` headline shows.</summary>
     public static IReadOnlyList<string> Headline(EvaluationResult result)
@@ -158,11 +180,11 @@ public static class EvaluationReport
             ])],
             $"AUROC by {column}");
 
-    private static List<CurveInput> Curves(IReadOnlyList<PredictionRow> rows, EvaluationResult result) =>
+    private static List<CurveInput> Curves(IReadOnlyList<SiteScores> curves, EvaluationResult result) =>
         [.. result.BySite.Where(g => g.Metric is not null).Select(g =>
         {
-            PredictionRow[] site = [.. rows.Where(r => r.Site == g.Group)];
-            return new CurveInput($"{g.Group} (AUROC {Fmt(g.Metric!.Value)})", [.. site.Select(r => r.Score)], [.. site.Select(r => r.Label)]);
+            SiteScores? site = curves.FirstOrDefault(c => c.Site == g.Group);
+            return new CurveInput($"{g.Group} (AUROC {Fmt(g.Metric!.Value)})", site?.Scores ?? [], site?.Labels ?? []);
         })];
 
     private static ReportBlock PrevalenceCallout(IReadOnlyDictionary<string, double> prevalence)

@@ -1,0 +1,82 @@
+using System.Globalization;
+using MedTransfer.Pipeline.Evaluate;
+
+namespace MedTransfer.Pipeline.Protocols;
+
+/// <summary>
+/// Describes a protocol in the words of the validation report's required sections (RELIABILITY G6), so that a run
+/// can render its report from the protocol alone: data sources, partitions, preprocessing (with the recipe hash),
+/// model, adaptation, selection rule, plus the intended use and limitations the protocol's <c>report</c> block states.
+/// </summary>
+public static class ProtocolCard
+{
+    /// <summary>The model card of a run of <paramref name="protocol"/>.</summary>
+    public static ModelCard ToModelCard(ExperimentProtocol protocol)
+    {
+        ArgumentNullException.ThrowIfNull(protocol);
+        DataSpec d = protocol.Data;
+        SplitSpec s = d.Split;
+        TrainingSpec t = protocol.Training;
+        ModelSpec m = protocol.Model;
+        string sources = string.Join("; ", d.Sources.Select(x => $"{x.Path} ({(x.Kind == DataSourceKind.Folder ? "folder" : "manifest")})"));
+        string labels = d.Labels is null ? "labels from the manifest" : $"labels from {d.Labels.Path} (key {ProtocolNames.Of(d.Labels.Key)}, column {d.Labels.Column})";
+        string length = t.Iterations is { } i ? Invariant($"{i} iterations") : Invariant($"{t.Epochs} epochs");
+        return new ModelCard
+        {
+            IntendedUse = protocol.Report.IntendedUse,
+            OutOfScopeUse = protocol.Report.OutOfScopeUse,
+            DataSources = $"{(d.Modality == ProtocolModality.Xray ? "X-ray" : "MRI")}: {sources}; {labels}; site rule {d.Site}; source sites {string.Join(", ", d.SourceSites)}; target sites {string.Join(", ", d.TargetSites)}.",
+            Partitions = Invariant($"Patient-level split {s.Train:0.###}/{s.Val:0.###}/{s.Test:0.###} (train/val/test) over every site, stratified by {ProtocolNames.Of(s.Stratify)}, split seed {s.Seed}; no patient is in two partitions."),
+            Preprocessing = Preprocessing(protocol.Preprocessing),
+            Model = Invariant($"Protocol {protocol.Name} (sha256 {protocol.ComputeHash()}). {ProtocolNames.Of(m.Backbone)} backbone, {ProtocolNames.Of(m.Head)} head, {Strategy(m)}; {ProtocolNames.Of(t.Optimizer)} lr {t.Lr}, weight decay {t.WeightDecay}, batch {t.BatchSize}, {length}, {ProtocolNames.Of(t.Schedule)} schedule; seeds {string.Join(", ", protocol.Seeds)}."),
+            Adaptation = Adaptation(protocol),
+            SelectionRule = Selection(protocol.Selection),
+            Limitations = protocol.Report.Limitations,
+        };
+    }
+
+    private static string Preprocessing(PreprocessingSpec p)
+    {
+        if (p.Xray is { } x)
+        {
+            return Invariant($"X-ray recipe sha256 {p.RecipeHash}: VOI {ProtocolNames.Of(x.Voi)}, clip {x.Clip.LowPercent}–{x.Clip.HighPercent} percentiles, {(x.CropCollimation is null ? "no collimation crop" : "collimation crop")}, {x.Resize.Size} px {ProtocolNames.Of(x.Resize.Method)} resize with padding, {x.Channels} channel(s).");
+        }
+
+        var m = p.Mri!;
+        return Invariant($"MRI recipe sha256 {p.RecipeHash}: {(m.ReorientToRas ? "RAS reorientation" : "native orientation")}, {ProtocolNames.Of(m.Foreground)} foreground, {ProtocolNames.Of(m.Standardize)} standardisation, {ProtocolNames.Of(m.Slices.Axis)} slabs of {m.Slices.SlabThickness}, slices resized to {p.MriSliceSize} px.");
+    }
+
+    private static string Strategy(ModelSpec m) => m.Strategy switch
+    {
+        FineTuningStrategy.Discriminative => Invariant($"discriminative fine-tuning (backbone lr × {m.DiscriminativeLrDecay})"),
+        FineTuningStrategy.GradualUnfreezing => Invariant($"gradual unfreezing (one stage every {m.UnfreezeEvery} iterations)"),
+        FineTuningStrategy.L2Sp => Invariant($"L2-SP fine-tuning (α {m.L2SpAlpha}, β {m.L2SpBeta})"),
+        FineTuningStrategy.FeatureExtraction => "feature extraction (frozen backbone)",
+        _ => "full fine-tuning",
+    };
+
+    private static string Adaptation(ExperimentProtocol protocol)
+    {
+        string baselines = "baselines: " + string.Join(", ", protocol.Baselines.Select(ProtocolNames.Of));
+        if (protocol.Adaptation.Methods.Count == 0)
+        {
+            return $"None ({baselines}).";
+        }
+
+        IEnumerable<string> methods = protocol.Adaptation.Methods.Select(m => m.Method == TrainingMethod.AdaBn
+            ? "adabn"
+            : Invariant($"{ProtocolNames.Of(m.Method)} (trade-off {m.TradeOff})"));
+        return $"{string.Join(", ", methods)}; λ schedule {ProtocolNames.Of(protocol.Adaptation.LambdaSchedule)}; {baselines}.";
+    }
+
+    private static string Selection(SelectionRule rule) => rule switch
+    {
+        SelectionRule.SourceVal => "Source-validation AUROC (no target labels).",
+        SelectionRule.Im => "Information maximisation on unlabelled target data (no target labels).",
+        SelectionRule.Snd => "Soft neighbourhood density on unlabelled target data (no target labels).",
+        SelectionRule.Dev => "Deep embedded validation: importance-weighted source validation (no target labels).",
+        _ => "ORACLE: checkpoints selected with target-test labels; an upper bound, not a deployable result.",
+    };
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}
