@@ -67,6 +67,31 @@ public sealed class IndexedFastPathTests
         Assert.Equal(b.Tensor, a.Tensor);
     }
 
+    [Theory]
+    [InlineData(8, 0)]
+    [InlineData(16, 0)]
+    [InlineData(16, 4)]
+    public void Normalize_GreyPng_IsIndexedAndEqualsTheFloatPath(int bitDepth, int colourType)
+    {
+        var random = new Random(bitDepth + colourType);
+        const int W = 97;
+        const int H = 61;
+        int channels = colourType == 4 ? 2 : 1;
+        int max = (1 << bitDepth) - 1;
+        ushort[] samples = [.. Enumerable.Range(0, W * H * channels).Select(i => (ushort)Math.Clamp((i / channels % W * max / W) + random.Next(-max / 20, (max / 20) + 1), 0, max))];
+        SourceImage png = RasterImageReader.Read(Images.PngTestEncoder.Encode(W, H, colourType, bitDepth, samples));
+        Assert.NotNull(png.Indexed);
+        var recipe = new XrayRecipe { Resize = new ResizeOptions(50) };
+
+        XrayTensor a = XrayNormalizer.Normalize(png, recipe);
+        XrayTensor b = XrayNormalizer.Normalize(new SourceImage(png.Image, SourceImageFormat.Png, bitDepth), recipe);
+
+        Assert.Equal(b.ClipLow, a.ClipLow);
+        Assert.Equal(b.ClipHigh, a.ClipHigh);
+        Assert.Equal(b.Tensor, a.Tensor);
+        Assert.Equal((float)samples[channels * 5], png.Image[5, 0]);
+    }
+
     [Fact]
     public void IndexedImage_IndexOutsideTheTable_IsRejected()
     {
