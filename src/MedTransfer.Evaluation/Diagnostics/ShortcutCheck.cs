@@ -319,15 +319,15 @@ public static class ShortcutCheck
     private static string Describe(double auroc, MaskedAuroc border, MaskedAuroc centre, OcclusionSummary occlusion, bool reliance, bool occlusionFlag)
     {
         var text = new System.Text.StringBuilder();
-        text.Append(CultureInfo.InvariantCulture, $"Masking the borders ({border.MaskedPixelFraction:P0} of the pixels) {Change(auroc, border)}; ");
+        text.Append(CultureInfo.InvariantCulture, $"Masking the borders ({Percent(border.MaskedPixelFraction)} of the pixels) {Change(auroc, border)}; ");
         text.Append(CultureInfo.InvariantCulture, $"masking a centred box of the same area {Change(auroc, centre)}. ");
         if (double.IsFinite(occlusion.BorderMass))
         {
-            text.Append(CultureInfo.InvariantCulture, $"Occlusion on a {occlusion.Grid}×{occlusion.Grid} grid ({occlusion.Images} images): {occlusion.BorderMass:P0} of the sensitivity lies in the border ring, which is {occlusion.BorderArea:P0} of the image. ");
+            text.Append(CultureInfo.InvariantCulture, $"Occlusion ({occlusion.Grid}×{occlusion.Grid} grid, {occlusion.Images} images): {Percent(occlusion.BorderMass)} of the sensitivity lies in the border ring, which is {Percent(occlusion.BorderArea)} of the image. ");
         }
         else
         {
-            text.Append(CultureInfo.InvariantCulture, $"Occluding any cell of a {occlusion.Grid}×{occlusion.Grid} grid never changed a score. ");
+            text.Append(CultureInfo.InvariantCulture, $"Occluding any cell of the {occlusion.Grid}×{occlusion.Grid} grid never changed a score. ");
         }
 
         if (reliance || occlusionFlag)
@@ -346,12 +346,14 @@ public static class ShortcutCheck
     {
         string verb = m.Difference.Value < 0 ? "drops" : m.Difference.Value > 0 ? "raises" : "leaves";
         string interval = double.IsFinite(m.Difference.Lower)
-            ? string.Create(CultureInfo.InvariantCulture, $", {m.Difference.Confidence:P0} CI {Signed(m.Difference.Lower)} to {Signed(m.Difference.Upper)}")
+            ? string.Create(CultureInfo.InvariantCulture, $", {Percent(m.Difference.Confidence)} CI {Signed(m.Difference.Lower)} to {Signed(m.Difference.Upper)}")
             : string.Empty;
         return verb == "leaves"
             ? string.Create(CultureInfo.InvariantCulture, $"leaves AUROC at {auroc:F2} (Δ 0{interval})")
             : string.Create(CultureInfo.InvariantCulture, $"{verb} AUROC from {auroc:F2} to {m.Auroc:F2} (Δ {Signed(m.Difference.Value)}{interval})");
     }
+
+    private static string Percent(double fraction) => string.Create(CultureInfo.InvariantCulture, $"{fraction * 100:F0}%");
 
     private static string Signed(double v) => v < 0
         ? string.Create(CultureInfo.InvariantCulture, $"−{-v:F2}")

@@ -1,5 +1,6 @@
 using MedTransfer.Evaluation.Diagnostics;
 using MedTransfer.Evaluation.Metrics;
+using Xunit.Abstractions;
 
 namespace MedTransfer.Evaluation.Tests.Diagnostics;
 
@@ -9,9 +10,10 @@ namespace MedTransfer.Evaluation.Tests.Diagnostics;
 /// looking only at the corners (a shortcut), one only at the centre. Zero-mean patterns keep the image mean (the mask
 /// fill) free of label information.
 /// </summary>
-public sealed class ShortcutCheckTests
+public sealed class ShortcutCheckTests(ITestOutputHelper output)
 {
     private const int Size = 32;
+    private const float Amplitude = 0.3f; // with unit noise: AUROC about 0.95 for either scorer, so the intervals are not degenerate
     private static readonly ShortcutCheckOptions s_options = new() { BorderFraction = 0.125, OcclusionImages = 40, Bootstrap = new BootstrapOptions { Resamples = 300 } };
 
     [Fact]
@@ -20,8 +22,9 @@ public sealed class ShortcutCheckTests
         (float[][] images, int[] labels) = Dataset(120, seed: 1);
 
         ShortcutCheckResult result = ShortcutCheck.Run(images, 1, Size, Size, labels, CornerScorer, options: s_options);
+        output.WriteLine(result.Finding);
 
-        Assert.True(result.Auroc > 0.9, $"unmasked AUROC {result.Auroc}");
+        Assert.InRange(result.Auroc, 0.85, 0.995);
         Assert.InRange(result.BorderMasked.Auroc, 0.3, 0.7);
         Assert.True(result.BorderMasked.Difference.Upper < 0);
         Assert.Equal(0, result.CentreMasked.Difference.Value, 12);
@@ -41,8 +44,9 @@ public sealed class ShortcutCheckTests
         (float[][] images, int[] labels) = Dataset(120, seed: 2);
 
         ShortcutCheckResult result = ShortcutCheck.Run(images, 1, Size, Size, labels, CentreScorer, options: s_options);
+        output.WriteLine(result.Finding);
 
-        Assert.True(result.Auroc > 0.9);
+        Assert.InRange(result.Auroc, 0.85, 0.995);
         Assert.Equal(0, result.BorderMasked.Difference.Value, 12);
         Assert.True(result.CentreMasked.Difference.Upper < 0, "masking the centre must hurt a centre model");
         Assert.False(result.BorderReliance);
@@ -158,7 +162,7 @@ public sealed class ShortcutCheckTests
         {
             for (int x = x0; x < x0 + n; x++)
             {
-                image[(y * Size) + x] += Checker(y, x);
+                image[(y * Size) + x] += Amplitude * Checker(y, x);
             }
         }
     }
