@@ -1,3 +1,6 @@
+using System.Buffers.Binary;
+using System.Numerics;
+using System.Runtime.InteropServices;
 using MedTransfer.Dicom;
 using MedTransfer.Dicom.Pixels;
 
@@ -34,15 +37,22 @@ public static class DicomSourceReader
             }
 
             bool voi = applyVoi && image.Voi is not null;
-            float[] pixels = image.PresentationFloats(frame, voi);
             DicomDataset ds = file.Dataset;
             double rowSpacing = Spacing(ds, 0);
             double columnSpacing = Spacing(ds, 1);
+            bool monochrome1 = module.Photometric == "MONOCHROME1";
+            if (IsIndexable(module))
+            {
+                IndexedImage indexed = ReadIndexed(image, module, frame, voi ? image.Voi : null, columnSpacing, rowSpacing);
+                return SourceImage.FromIndexed(indexed, SourceImageFormat.Dicom, module.BitsStored, monochrome1, voi);
+            }
+
+            float[] pixels = image.PresentationFloats(frame, voi);
             return new SourceImage(
                 new ImageF(module.Columns, module.Rows, pixels, columnSpacing, rowSpacing),
                 SourceImageFormat.Dicom,
                 module.BitsStored,
-                WasMonochrome1: module.Photometric == "MONOCHROME1",
+                WasMonochrome1: monochrome1,
                 VoiApplied: voi);
         }
         catch (CodecUnavailableException ex)
@@ -52,6 +62,81 @@ public static class DicomSourceReader
         catch (DicomException ex)
         {
             throw new ImageFormatException(ImageFormatError.Corrupt, "the DICOM pixel data cannot be decoded", -1, ex);
+        }
+    }
+
+    /// <summary>
+    /// One frame in indexed form: index = stored bits (HighBit − BitsStored + 1 .. HighBit) in offset binary (the sign
+    /// bit flipped for signed data, so the smallest stored value has index 0), and the value table is the DICOM
+    /// layer's own <see cref="PixelPipeline.ToPresentationFloats"/> evaluated on every possible stored value, so each
+    /// pixel gets exactly the float the per-pixel pipeline would give it.
+    /// </summary>
+    internal static IndexedImage ReadIndexed(DicomImage image, PixelModule module, int frame, VoiTransform? voi, double columnSpacing, double rowSpacing)
+    {
+        byte[] decoded = image.DecodeFrame(frame);
+        int bits = module.BitsStored;
+        int levels = 1 << bits;
+        int shift = Math.Max(0, module.HighBit - bits + 1);
+        ushort mask = (ushort)(levels - 1);
+        ushort flip = module.IsSigned ? (ushort)(1 << (bits - 1)) : (ushort)0;
+        int count = checked((int)module.PixelsPerFrame);
+        var indices = new ushort[count];
+        if (module.BitsAllocated == 16)
+        {
+            ExtractIndices(MemoryMarshal.Cast<byte, ushort>(decoded.AsSpan(0, count * 2)), indices, shift, mask, flip);
+        }
+        else
+        {
+            for (int i = 0; i < count; i++)
+            {
+                indices[i] = (ushort)(((decoded[i] >> shift) & mask) ^ flip);
+            }
+        }
+
+        // Every stored value, written as the raw sample the decoder would produce, through the same pipeline.
+        PixelModule table = module with { Rows = 1, Columns = levels, NumberOfFrames = 1 };
+        var raw = new byte[levels * module.BytesPerDecodedSample];
+        for (int k = 0; k < levels; k++)
+        {
+            int sample = (k ^ flip) << shift;
+            if (module.BitsAllocated == 16)
+            {
+                BinaryPrimitives.WriteUInt16LittleEndian(raw.AsSpan(2 * k), (ushort)sample);
+            }
+            else
+            {
+                raw[k] = (byte)sample;
+            }
+        }
+
+        float[] values = PixelPipeline.ToPresentationFloats(table, raw, image.Modality, voi);
+        return new IndexedImage(module.Columns, module.Rows, indices, values, columnSpacing, rowSpacing);
+    }
+
+    // Little-endian host assumed for the reinterpretation of the decoded bytes as 16-bit words.
+    private static bool IsIndexable(PixelModule module) =>
+        BitConverter.IsLittleEndian && module.SamplesPerPixel == 1 && module.BitsAllocated is 8 or 16 && module.BitsStored >= 1 && module.BitsStored <= module.BitsAllocated && module.HighBit < module.BitsAllocated && module.HighBit >= module.BitsStored - 1;
+
+    private static void ExtractIndices(ReadOnlySpan<ushort> words, Span<ushort> indices, int shift, ushort mask, ushort flip)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && words.Length >= Vector<ushort>.Count)
+        {
+            var vMask = new Vector<ushort>(mask);
+            var vFlip = new Vector<ushort>(flip);
+            ReadOnlySpan<Vector<ushort>> source = MemoryMarshal.Cast<ushort, Vector<ushort>>(words);
+            Span<Vector<ushort>> destination = MemoryMarshal.Cast<ushort, Vector<ushort>>(indices);
+            for (int v = 0; v < source.Length; v++)
+            {
+                destination[v] = Vector.Xor(Vector.BitwiseAnd(Vector.ShiftRightLogical(source[v], shift), vMask), vFlip);
+            }
+
+            i = source.Length * Vector<ushort>.Count;
+        }
+
+        for (; i < words.Length; i++)
+        {
+            indices[i] = (ushort)(((words[i] >> shift) & mask) ^ flip);
         }
     }
 

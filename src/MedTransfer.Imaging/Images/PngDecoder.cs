@@ -58,7 +58,11 @@ internal static class PngDecoder
         }
 
         byte[] raw = Inflate(compressed, (int)expected);
-        var pixels = new float[(long)h.Width * h.Height];
+
+        // Greyscale samples are integers: keep them as indices into an identity table (the X-ray recipe's exact fast path).
+        bool grey = h.ColourType is 0 or 4;
+        var indices = grey ? new ushort[(long)h.Width * h.Height] : [];
+        var pixels = grey ? [] : new float[(long)h.Width * h.Height];
         int at = 0;
         int pass = 0;
         foreach ((int pw, int ph) in PassSizes(h))
@@ -82,11 +86,30 @@ internal static class PngDecoder
                 int row = y0 + (y * dy);
                 for (int x = 0; x < pw; x++)
                 {
-                    pixels[((long)row * h.Width) + x0 + (x * dx)] = Luma(current.AsSpan(x * bpp, bpp), h.ColourType, bytesPerSample);
+                    long i = ((long)row * h.Width) + x0 + (x * dx);
+                    if (grey)
+                    {
+                        indices[i] = (ushort)Sample(current.AsSpan(x * bpp, bpp), 0, bytesPerSample);
+                    }
+                    else
+                    {
+                        pixels[i] = Luma(current.AsSpan(x * bpp, bpp), h.ColourType, bytesPerSample);
+                    }
                 }
 
                 (previous, current) = (current, previous);
             }
+        }
+
+        if (grey)
+        {
+            float[] identity = new float[1 << h.BitDepth];
+            for (int k = 0; k < identity.Length; k++)
+            {
+                identity[k] = k;
+            }
+
+            return SourceImage.FromIndexed(new IndexedImage(h.Width, h.Height, indices, identity), SourceImageFormat.Png, h.BitDepth);
         }
 
         return new SourceImage(new ImageF(h.Width, h.Height, pixels), SourceImageFormat.Png, h.BitDepth, ConvertedFromColour: h.ColourType is 2 or 6);

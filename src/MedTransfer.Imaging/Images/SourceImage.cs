@@ -22,7 +22,7 @@ public enum SourceImageFormat
 /// converted to ITU-R BT.601 luma); for DICOM they are the presentation values (modality LUT, VOI when applied,
 /// MONOCHROME1 inverted).
 /// </summary>
-/// <param name="Image">The pixels and spacing.</param>
+/// <param name="Image">The pixels and spacing (built on first use from <see cref="Indexed"/> when the image was read in indexed form).</param>
 /// <param name="Format">The container.</param>
 /// <param name="BitsPerSample">Bits per stored sample (8 or 16 for raster files; Bits Stored for DICOM).</param>
 /// <param name="ConvertedFromColour">True when RGB(A) samples were reduced to luma.</param>
@@ -34,4 +34,33 @@ public sealed record SourceImage(
     int BitsPerSample,
     bool ConvertedFromColour = false,
     bool WasMonochrome1 = false,
-    bool VoiApplied = false);
+    bool VoiApplied = false)
+{
+    private ImageF? _image = Image;
+
+    /// <summary>The pixels as floats; for an indexed image they are expanded (once) on first access.</summary>
+    public ImageF Image
+    {
+        get => _image ??= Indexed!.ToImageF();
+        init => _image = value;
+    }
+
+    /// <summary>
+    /// The same pixels as indices into a value table, when the reader produced them (DICOM frames of at most 16 stored
+    /// bits); null otherwise. The X-ray recipe then takes its exact fast path, which never expands the image.
+    /// </summary>
+    public IndexedImage? Indexed { get; private init; }
+
+    /// <summary>Columns.</summary>
+    public int Width => Indexed?.Width ?? Image.Width;
+
+    /// <summary>Rows.</summary>
+    public int Height => Indexed?.Height ?? Image.Height;
+
+    /// <summary>An image held in indexed form; <see cref="Image"/> is expanded from it only if someone asks.</summary>
+    public static SourceImage FromIndexed(IndexedImage indexed, SourceImageFormat format, int bitsPerSample, bool wasMonochrome1 = false, bool voiApplied = false)
+    {
+        ArgumentNullException.ThrowIfNull(indexed);
+        return new SourceImage(null!, format, bitsPerSample, false, wasMonochrome1, voiApplied) { Indexed = indexed };
+    }
+}

@@ -272,7 +272,7 @@ public sealed class DatasetIndexer
             Manufacturer = Text(ds, Tag.Manufacturer),
             Model = Text(ds, Tag.ManufacturerModelName),
             Sex = Text(ds, Tag.PatientSex),
-            AgeBand = AgeBand(Text(ds, Tag.PatientAge)),
+            AgeBand = _options.AgeBands.OfDicomAge(Text(ds, Tag.PatientAge)),
             View = view,
             Width = columns.Value,
             Height = rows.Value,
@@ -282,36 +282,6 @@ public sealed class DatasetIndexer
         };
         string site = _options.Site.Source == SiteSource.DicomTag ? Text(ds, _options.Site.Tag) : string.Empty;
         return new Scanned(row, null, sop, site);
-    }
-
-    /// <summary>Ten-year bands from Patient's Age (PS3.5 AS: nnnD, nnnW, nnnM, nnnY); 90 and over as "90+".</summary>
-    internal static string AgeBand(string age)
-    {
-        if (age.Length != 4 || !int.TryParse(age.AsSpan(0, 3), NumberStyles.None, CultureInfo.InvariantCulture, out int n))
-        {
-            return string.Empty;
-        }
-
-        int? years = age[3] switch
-        {
-            'D' => n / 365,
-            'W' => n / 52,
-            'M' => n / 12,
-            'Y' => n,
-            _ => null,
-        };
-        if (years is not { } y)
-        {
-            return string.Empty;
-        }
-
-        if (y >= 90)
-        {
-            return "90+";
-        }
-
-        int low = y / 10 * 10;
-        return string.Create(CultureInfo.InvariantCulture, $"{low}-{low + 9}");
     }
 
     private static string Text(DicomDataset ds, DicomTag tag)

@@ -73,6 +73,9 @@ public sealed record DatasetIndexOptions
     /// <summary>The folder level (1 = first folder below the root) that names the patient of samples whose files carry none; null for none.</summary>
     public int? PatientFolderLevel { get; init; }
 
+    /// <summary>The age bands of the manifest's <c>age_band</c> column. Default <see cref="AgeBands.Default"/> (18-39, 40-59, 60-79, 80+, as in the sample data).</summary>
+    public AgeBands AgeBands { get; init; } = AgeBands.Default;
+
     /// <summary>Files read at the same time (each holds one 1 MiB hashing buffer and a header). Default: cores, at most 8.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Less than 1 or more than 64.</exception>
     public int MaxDegreeOfParallelism

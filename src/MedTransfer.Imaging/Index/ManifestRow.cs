@@ -113,7 +113,7 @@ public sealed record ManifestRow
     /// <summary>Patient's Sex (M, F, O).</summary>
     public string Sex { get; init; } = string.Empty;
 
-    /// <summary>Age band of ten years ("60-69"), from Patient's Age (0010,1010); "0-9" for ages in days, weeks or months.</summary>
+    /// <summary>Age band from Patient's Age (0010,1010) by <see cref="AgeBands"/> (default "18-39", "40-59", "60-79", "80+"; "unknown" when absent).</summary>
     public string AgeBand { get; init; } = string.Empty;
 
     /// <summary>View Position (0018,5101) for radiographs; otherwise Sequence Name (0018,0024), else Scanning Sequence (0018,0020).</summary>

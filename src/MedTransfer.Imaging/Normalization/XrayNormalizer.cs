@@ -22,7 +22,7 @@ public sealed record XrayTensor(float[] Tensor, int Channels, int Height, int Wi
 public static class XrayNormalizer
 {
     private const double HeavyClippingFraction = 0.20;
-    private const int MinimumLevels = 16;
+    internal const int MinimumLevels = 16;
 
     /// <summary>Reads a PNG, JPEG, TIFF or DICOM file and normalises it.</summary>
     /// <exception cref="ImageFormatException">The file is not a readable image.</exception>
@@ -48,7 +48,6 @@ public static class XrayNormalizer
         ArgumentNullException.ThrowIfNull(recipe);
         recipe.Validate();
         var warnings = new List<NormalizationWarning>();
-        ImageF image = source.Image;
         if (source.WasMonochrome1)
         {
             warnings.Add(new(NormalizationWarningCode.Monochrome1, "The image was MONOCHROME1; it was inverted so that bright means dense."));
@@ -64,6 +63,12 @@ public static class XrayNormalizer
             warnings.Add(new(NormalizationWarningCode.ColourConverted, "Colour samples were reduced to BT.601 luma."));
         }
 
+        if (source.Indexed is { } indexed && recipe.CropCollimation is null)
+        {
+            return NormalizeIndexed(indexed, recipe, warnings, source);
+        }
+
+        ImageF image = source.Image;
         var region = new PixelRegion(0, 0, image.Width, image.Height);
         double[] bounds = Percentiles.Compute(image.Pixels, [recipe.Clip.LowPercent, recipe.Clip.HighPercent]);
         if (recipe.CropCollimation is { } crop)
@@ -79,7 +84,35 @@ public static class XrayNormalizer
 
         InputStatistics stats = InputStatistics.Measure(image, region, bounds[0], bounds[1]);
         AddRangeWarnings(source, stats, warnings);
+        var rows = new FloatRows(image.Pixels, image.Width, IntensityMap.ClipToUnit(bounds[0], bounds[1]));
+        return Finish(rows, region, bounds[0], bounds[1], recipe, warnings);
+    }
 
+    /// <summary>
+    /// The exact fast path for an indexed image: a counting histogram of the indices gives every order statistic (and the
+    /// sanity statistics) of the presentation values without touching a float per pixel; the clip is then folded into
+    /// the value table, so the resize reads each pixel once through one lookup. Same bits as the float path.
+    /// </summary>
+    private static XrayTensor NormalizeIndexed(IndexedImage image, XrayRecipe recipe, List<NormalizationWarning> warnings, SourceImage source)
+    {
+        var distribution = ValueDistribution.Of(image);
+        double low = distribution.Percentile(recipe.Clip.LowPercent);
+        double high = distribution.Percentile(recipe.Clip.HighPercent);
+        AddRangeWarnings(source, distribution.Statistics(low, high), warnings);
+        IntensityMap map = IntensityMap.ClipToUnit(low, high);
+        var mapped = new float[image.Values.Length];
+        for (int k = 0; k < mapped.Length; k++)
+        {
+            mapped[k] = map.Apply(image.Values[k]);
+        }
+
+        var rows = new IndexedRows(image.Indices, image.Width, mapped);
+        return Finish(rows, new PixelRegion(0, 0, image.Width, image.Height), low, high, recipe, warnings);
+    }
+
+    private static XrayTensor Finish<TRows>(TRows rows, PixelRegion region, double low, double high, XrayRecipe recipe, List<NormalizationWarning> warnings)
+        where TRows : struct, IRowSource
+    {
         int size = recipe.Resize.Size;
         SquarePlacement placement = SquarePlacement.For(region.Width, region.Height, size);
         long plane = (long)size * size;
@@ -89,14 +122,14 @@ public static class XrayNormalizer
             tensor.AsSpan(0, (int)plane).Fill(recipe.Resize.PaddingValue);
         }
 
-        SeparableResampler.Resize(image.Pixels, image.Width, region, tensor, size, placement.OffsetX, placement.OffsetY, placement.Width, placement.Height, recipe.Resize.Method, IntensityMap.ClipToUnit(bounds[0], bounds[1]));
+        SeparableResampler.Resize(rows, region, tensor, size, placement.OffsetX, placement.OffsetY, placement.Width, placement.Height, recipe.Resize.Method);
         ClampToUnit(tensor.AsSpan(0, (int)plane), placement, size);
         for (int c = 1; c < recipe.Channels; c++)
         {
             tensor.AsSpan(0, (int)plane).CopyTo(tensor.AsSpan((int)(c * plane), (int)plane));
         }
 
-        return new XrayTensor(tensor, recipe.Channels, size, size, bounds[0], bounds[1], placement, new NormalizationReport(warnings));
+        return new XrayTensor(tensor, recipe.Channels, size, size, low, high, placement, new NormalizationReport(warnings));
     }
 
     // Lanczos overshoot at edges can leave [0, 1] slightly; the contract promises [0, 1] inside the image.
@@ -150,7 +183,7 @@ public static class XrayNormalizer
     }
 
     /// <summary>One pass over the region: range and saturated count (vectorised), distinct levels up to the threshold.</summary>
-    private readonly record struct InputStatistics(long Finite, float Min, float Max, long Saturated, int Levels)
+    internal readonly record struct InputStatistics(long Finite, float Min, float Max, long Saturated, int Levels)
     {
         internal static InputStatistics Measure(ImageF image, PixelRegion r, double low, double high)
         {

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -50,6 +51,59 @@ internal readonly record struct IntensityMap(float Low, float High, float Scale,
     }
 }
 
+/// <summary>Supplies one source row, already mapped to the values the resize averages.</summary>
+internal interface IRowSource
+{
+    /// <summary>Row <paramref name="y"/> from column <paramref name="x"/>, <c>scratch.Length</c> values; may return <paramref name="scratch"/> filled, or a view of the source.</summary>
+    ReadOnlySpan<float> Row(int y, int x, float[] scratch);
+}
+
+/// <summary>Rows of a float image, passed through an <see cref="IntensityMap"/> when it is active.</summary>
+internal readonly struct FloatRows(float[] source, int stride, IntensityMap map) : IRowSource
+{
+    public ReadOnlySpan<float> Row(int y, int x, float[] scratch)
+    {
+        ReadOnlySpan<float> row = source.AsSpan((y * stride) + x, scratch.Length);
+        if (!map.Active)
+        {
+            return row;
+        }
+
+        map.Apply(row, scratch);
+        return scratch;
+    }
+}
+
+/// <summary>Rows of an indexed image: one lookup per pixel in a table that already holds the mapped value of each index.</summary>
+internal readonly struct IndexedRows : IRowSource
+{
+    private readonly ushort[] _indices;
+    private readonly int _stride;
+    private readonly float[] _table;
+
+    /// <summary>Rows of <paramref name="indices"/>; <paramref name="mappedValues"/> is copied into a full 65 536-entry table (zero past its end).</summary>
+    internal IndexedRows(ushort[] indices, int stride, ReadOnlySpan<float> mappedValues)
+    {
+        _indices = indices;
+        _stride = stride;
+        _table = new float[ushort.MaxValue + 1];
+        mappedValues.CopyTo(_table);
+    }
+
+    public ReadOnlySpan<float> Row(int y, int x, float[] scratch)
+    {
+        ReadOnlySpan<ushort> row = _indices.AsSpan((y * _stride) + x, scratch.Length);
+        ref float table = ref MemoryMarshal.GetArrayDataReference(_table);
+        for (int i = 0; i < row.Length; i++)
+        {
+            // The table has an entry for every ushort, so the unchecked read cannot leave it.
+            scratch[i] = Unsafe.Add(ref table, row[i]);
+        }
+
+        return scratch;
+    }
+}
+
 /// <summary>
 /// The resize engine: per-axis weight tables (start, taps, normalised weights), a horizontal pass into a pooled
 /// buffer of source-rows × output-columns, then a vertical pass written as row axpys (SIMD-friendly).
@@ -67,7 +121,21 @@ internal static class SeparableResampler
         int outWidth,
         int outHeight,
         ResizeMethod method,
-        IntensityMap map)
+        IntensityMap map) =>
+        Resize(new FloatRows(source, sourceStride, map), region, destination, destinationStride, offsetX, offsetY, outWidth, outHeight, method);
+
+    /// <summary>The resize over any row source (a float image with its clip, or table lookups of an indexed image).</summary>
+    internal static void Resize<TRows>(
+        TRows rows,
+        PixelRegion region,
+        float[] destination,
+        int destinationStride,
+        int offsetX,
+        int offsetY,
+        int outWidth,
+        int outHeight,
+        ResizeMethod method)
+        where TRows : struct, IRowSource
     {
         AxisWeights wx = AxisWeights.Build(region.Width, outWidth, method);
         AxisWeights wy = AxisWeights.Build(region.Height, outHeight, method);
@@ -80,15 +148,10 @@ internal static class SeparableResampler
         float[] buffer = ArrayPool<float>.Shared.Rent((int)bufferLength);
         try
         {
-            float[] mapped = map.Active ? new float[region.Width] : [];
+            float[] scratch = new float[region.Width];
             for (int y = 0; y < region.Height; y++)
             {
-                ReadOnlySpan<float> row = source.AsSpan(((region.Y + y) * sourceStride) + region.X, region.Width);
-                if (map.Active)
-                {
-                    map.Apply(row, mapped);
-                    row = mapped;
-                }
+                ReadOnlySpan<float> row = rows.Row(region.Y + y, region.X, scratch);
 
                 Span<float> outRow = buffer.AsSpan(y * outWidth, outWidth);
                 for (int o = 0; o < outWidth; o++)

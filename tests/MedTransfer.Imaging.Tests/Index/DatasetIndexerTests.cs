@@ -53,7 +53,7 @@ public sealed class DatasetIndexerTests : IDisposable
         Assert.Equal("CR", row.Modality);
         Assert.Equal("ACME", row.Manufacturer);
         Assert.Equal("Model 9", row.Model);
-        Assert.Equal("60-69", row.AgeBand);
+        Assert.Equal("60-79", row.AgeBand);
         Assert.Equal("PA", row.View);
         Assert.Equal((6, 4, 1), (row.Width, row.Height, row.Depth));
         Assert.Equal(QualityFlags.None, row.Flags);
@@ -273,15 +273,16 @@ public sealed class DatasetIndexerTests : IDisposable
         Assert.Equal("finding", ex.Column);
     }
 
-    [Theory]
-    [InlineData("067Y", "60-69")]
-    [InlineData("005Y", "0-9")]
-    [InlineData("018M", "0-9")]
-    [InlineData("003W", "0-9")]
-    [InlineData("091Y", "90+")]
-    [InlineData("67Y", "")]
-    [InlineData("", "")]
-    public void AgeBand_PatientAge_TenYearBands(string age, string band) => Assert.Equal(band, DatasetIndexer.AgeBand(age));
+    [Fact]
+    public async Task IndexAsync_ConfiguredAgeBandsAndMissingAge_UseTheConfiguredLabelsAndUnknown()
+    {
+        TestDatasets.WriteDicom(Path.Combine(_root, "siteA", "TEST-900", "no-age.dcm"), "1.2.826.0.1.3680043.10.1.900.1", "TEST-900", age: "");
+
+        DatasetIndex index = await new DatasetIndexer(new DatasetIndexOptions { AgeBands = AgeBands.Parse("65") }).IndexAsync([_root]);
+
+        Assert.Equal(AgeBands.Unknown, Assert.Single(index.Manifest.Rows, r => r.Patient == "TEST-900").AgeBand);
+        Assert.All(index.Manifest.Rows.Where(r => r.Patient != "TEST-900"), r => Assert.Equal("65+", r.AgeBand));
+    }
 
     [Theory]
     [InlineData("tag:NotAKeyword")]

@@ -26,7 +26,7 @@ public sealed class ManifestIoTests
         Site = site,
         Label = label,
         Sex = "F",
-        AgeBand = "60-69",
+        AgeBand = "60-79",
         View = "PA",
         Width = 6,
         Height = 4,
