@@ -100,7 +100,7 @@ public sealed class DicomWebClient
         return [.. ParseArray(body).Select(i => FirstString(i, "00080018") ?? string.Empty).Where(s => s.Length > 0).Order(StringComparer.Ordinal)];
     }
 
-    /// <summary>WADO-RS: every instance of a study as Part 10 bytes (the server's transfer syntax).</summary>
+    /// <summary>WADO-RS: every instance of a study as Part 10 bytes, in the transfer syntax it is stored in.</summary>
     /// <exception cref="DicomWebException">The request failed, or the answer is not multipart/related.</exception>
     public async Task<IReadOnlyList<ReadOnlyMemory<byte>>> RetrieveStudyAsync(string studyInstanceUid, CancellationToken cancellation = default)
     {
@@ -108,6 +108,8 @@ public sealed class DicomWebClient
         using var request = new HttpRequestMessage(HttpMethod.Get, StudyUri(studyInstanceUid));
         var accept = new MediaTypeWithQualityHeaderValue("multipart/related");
         accept.Parameters.Add(new NameValueHeaderValue("type", "\"" + DicomPart + "\""));
+        // "*": the instances as stored, no transcoding by the server (PS3.18 §8.7.3.5.2).
+        accept.Parameters.Add(new NameValueHeaderValue("transfer-syntax", "*"));
         request.Headers.Accept.Add(accept);
         (byte[] body, MediaTypeHeaderValue? type) = await SendAsync(request, "WADO-RS", cancellation).ConfigureAwait(false);
         return MultipartRelated.Parse(body, MultipartRelated.BoundaryOf(type));
