@@ -30,6 +30,13 @@ public sealed class DiagnosisJournal : IDisposable
     /// <summary>The journal's file name in the output folder.</summary>
     public const string FileName = "journal.jsonl";
 
+    /// <summary>Fault injection for crash tests: when set to N, the process writes half of the (N+1)-th record of a run
+    /// and dies at once (as <c>kill -9</c> mid-write would). Never set in production.</summary>
+    public const string FaultVariable = "MEDTRANSFER_DIAGNOSE_CRASH_AFTER";
+
+    private static readonly int? _crashAfter = int.TryParse(Environment.GetEnvironmentVariable(FaultVariable), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n) ? n : null;
+    private int _appended;
+
     internal static readonly JsonSerializerOptions JsonOptions = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
@@ -135,6 +142,15 @@ public sealed class DiagnosisJournal : IDisposable
     public void Append(DiagnosisRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
+        if (_appended == _crashAfter)
+        {
+            byte[] line = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(record, JsonOptions));
+            _stream.Write(line, 0, line.Length / 2);
+            _stream.Flush(flushToDisk: true);
+            Environment.FailFast("fault injected for a crash-and-resume test");
+        }
+
+        _appended++;
         WriteLine(JsonSerializer.Serialize(record, JsonOptions));
         _records.Add(record);
     }
