@@ -78,6 +78,73 @@ public static class TestOnnxModels
         return model.ToByteArray();
     }
 
+    /// <summary>
+    /// A contract model around a real ImageNet backbone (e.g. the ResNet-18 ONNX of Microsoft.ML.DnnImageFeaturizer.ResNet18,
+    /// [1, 3, 224, 224] on a 0–255 scale → [1, 512, 1, 1]) for throughput measurements: <c>image</c> × 255 feeds the
+    /// backbone with a dynamic batch, its first output flattened is <c>features</c>, and a fixed linear head gives
+    /// <c>logits</c>. The weights of the head are arbitrary: this measures speed, not accuracy.
+    /// </summary>
+    public static byte[] WrapBackbone(byte[] backboneOnnx, int size, string recipeJson)
+    {
+        ModelProto model = ModelProto.Parser.ParseFrom(backboneOnnx);
+        GraphProto graph = model.Graph;
+        var initializers = graph.Initializer.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
+        ValueInfoProto input = graph.Input.First(i => !initializers.Contains(i.Name));
+        string backboneInput = input.Name;
+        string backboneOutput = graph.Output[0].Name;
+        TensorShapeProto outShape = graph.Output[0].Type.TensorType.Shape;
+        long d = outShape.Dim.Skip(1).Aggregate(1L, (a, x) => a * Math.Max(1, x.DimValue));
+        graph.Input.Remove(input);
+        graph.Input.Insert(0, Tensor("image", new Dim("N"), new Dim(3), new Dim(size), new Dim(size)));
+        graph.ValueInfo.Clear();
+        var scale = new NodeProto { OpType = "Mul", Name = "to_255" };
+        scale.Input.Add("image");
+        scale.Input.Add("scale_255");
+        scale.Output.Add(backboneInput);
+        graph.Node.Insert(0, scale);
+        graph.Initializer.Add(Floats("scale_255", [], [255f]));
+        var flatten = new NodeProto { OpType = "Flatten", Name = "flatten_features" };
+        flatten.Input.Add(backboneOutput);
+        flatten.Output.Add("features");
+        flatten.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 1 });
+        var matmul = new NodeProto { OpType = "MatMul", Name = "head" };
+        matmul.Input.Add("features");
+        matmul.Input.Add("W_head");
+        matmul.Output.Add("product");
+        var add = new NodeProto { OpType = "Add", Name = "head_bias" };
+        add.Input.Add("product");
+        add.Input.Add("B_head");
+        add.Output.Add("logits");
+        graph.Node.Add(flatten);
+        graph.Node.Add(matmul);
+        graph.Node.Add(add);
+        var w = new float[d * 2];
+        for (int j = 0; j < d; j++)
+        {
+            w[(j * 2) + 1] = Weight(j) * 0.01f;
+        }
+
+        graph.Initializer.Add(Floats("W_head", [d, 2], w));
+        graph.Initializer.Add(Floats("B_head", [2], [0f, 0f]));
+        graph.Output.Clear();
+        graph.Output.Add(Tensor("logits", new Dim("N"), new Dim(2)));
+        graph.Output.Add(Tensor("features", new Dim("N"), new Dim(d)));
+        model.MetadataProps.Add(new StringStringEntryProto
+        {
+            Key = "medtransfer.model",
+            Value = new JsonObject
+            {
+                ["format"] = "medtransfer-model/1",
+                ["classes"] = new JsonArray("normal", "abnormal"),
+                ["positiveClass"] = 1,
+                ["modality"] = "xray",
+                ["recipe"] = JsonNode.Parse(recipeJson),
+                ["shiftMonitor"] = null,
+            }.ToJsonString(),
+        });
+        return model.ToByteArray();
+    }
+
     private readonly record struct Dim(string? Param, long Value)
     {
         public Dim(string param)

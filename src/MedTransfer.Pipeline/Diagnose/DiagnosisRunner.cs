@@ -87,6 +87,12 @@ public static class DiagnosisRunner
         IReadOnlyList<StudyHandle> all = source.Studies(pseudonyms, cancellation);
         List<StudyHandle> owned = [.. all.Where(s => options.Shard.Owns(s.Key))];
         List<StudyHandle> todo = [.. owned.Where(s => !done.Contains(s.Key))];
+        if (todo.Count > 0)
+        {
+            // From here until the outputs are rewritten the folder is not a finished run (merge checks summary.json).
+            File.Delete(Path.Combine(options.OutputDirectory, DiagnosisOutputs.SummaryFile));
+        }
+
         progress?.Report(new DiagnosisProgress(0, todo.Count));
         var clock = Stopwatch.StartNew();
         int processed = 0;
@@ -99,8 +105,16 @@ public static class DiagnosisRunner
             cancellation.ThrowIfCancellationRequested();
             List<StudyHandle> batch = todo.GetRange(start, Math.Min(batchSize, todo.Count - start));
             var prepared = new PreparedStudy[batch.Count];
-            Parallel.For(0, batch.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Threads), CancellationToken = cancellation }, i =>
-                prepared[i] = Prepare(batch[i], model.Descriptor.Recipe, isolation, isolationLock, cancellation));
+            try
+            {
+                Parallel.For(0, batch.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Threads), CancellationToken = cancellation }, i =>
+                    prepared[i] = Prepare(batch[i], model.Descriptor.Recipe, isolation, isolationLock, cancellation));
+            }
+            catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
+            {
+                // A failure that stops the run (the PACS went away): surface it as itself, not wrapped by Parallel.For.
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex.InnerExceptions[0]);
+            }
             List<float[]> tensors = [.. prepared.SelectMany(p => p.Tensors)];
             IReadOnlyList<ImageScore> scores = model.Score(tensors);
             int offset = 0;
@@ -189,6 +203,12 @@ public static class DiagnosisRunner
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or OutOfMemoryException)
             {
                 failures.Add(new ImageFailure(image.Name, ex.GetType().Name));
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The batch boundary (RELIABILITY E1): an unforeseen error in decoding one file is a bug to fix, but it
+                // must cost that file only. The type name is recorded; the message might quote file content.
+                failures.Add(new ImageFailure(image.Name, "Unexpected:" + ex.GetType().Name));
             }
         }
 
