@@ -31,8 +31,12 @@ internal static class CliApp
         root.Subcommands.Add(EvaluateCommand.Create(console, output, error));
         root.Subcommands.Add(ReportCommand.Create(console, output, error));
         root.Subcommands.Add(ProtocolCommands.Create(console, output, error));
-        root.Subcommands.Add(BenchCommands.Create(console, output, error));
+        Command bench = BenchCommands.Create(console, output, error);
+        bench.Subcommands.Add(DiagnoseCommands.Bench(console, output, error));
+        root.Subcommands.Add(bench);
         root.Subcommands.Add(ModelCommands.Create(console, output, error));
+        root.Subcommands.Add(DiagnoseCommands.Diagnose(console, output, error));
+        root.Subcommands.Add(DiagnoseCommands.Merge(console, output, error));
 
         // The decode worker that batch runs start for native codecs (RELIABILITY A7); not for people.
         var worker = new Command(WorkerCommand.Verb, "Internal: decode worker process.") { Hidden = true };

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace MedTransfer.Evaluation.Diagnostics;
@@ -68,4 +70,91 @@ public sealed class ShiftMonitor
 
     /// <summary>True when the score exceeds the calibrated threshold.</summary>
     public bool IsShifted(double[] features) => Score(features) > Threshold;
+
+    /// <summary>The format tag written by <see cref="ToJson"/>.</summary>
+    public const string JsonFormat = "medtransfer-shift-monitor/1";
+
+    /// <summary>Number of features the monitor expects.</summary>
+    public int Dimension => _mean.Count;
+
+    /// <summary>
+    /// The fitted monitor as a JSON object: <c>format</c>, <c>threshold</c>, <c>quantile</c>, <c>mean</c> (d numbers)
+    /// and <c>precision</c> (d rows of d numbers, the inverse of the shrunk covariance). Numbers are written in their
+    /// shortest round-trip form, so <see cref="FromJson(string)"/> gives back identical scores.
+    /// </summary>
+    public string ToJson() => ToJsonNode().ToJsonString();
+
+    /// <summary>As <see cref="ToJson"/>, as a node to embed in a larger document (e.g. an ONNX model's metadata).</summary>
+    public JsonObject ToJsonNode()
+    {
+        var precision = new JsonArray();
+        for (int r = 0; r < _precision.RowCount; r++)
+        {
+            precision.Add(new JsonArray([.. _precision.Row(r).Select(v => (JsonNode)JsonValue.Create(v))]));
+        }
+
+        return new JsonObject
+        {
+            ["format"] = JsonFormat,
+            ["threshold"] = Threshold,
+            ["quantile"] = Quantile,
+            ["mean"] = new JsonArray([.. _mean.Select(v => (JsonNode)JsonValue.Create(v))]),
+            ["precision"] = precision,
+        };
+    }
+
+    /// <summary>Reads a monitor written by <see cref="ToJson"/>.</summary>
+    /// <exception cref="JsonException">The text is not a shift monitor of this format: wrong tag, missing members,
+    /// non-finite numbers, or a precision matrix that is not d × d for a mean of d values.</exception>
+    public static ShiftMonitor FromJson(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        return FromJsonNode(JsonNode.Parse(json));
+    }
+
+    /// <summary>As <see cref="FromJson(string)"/>, from a parsed node.</summary>
+    /// <exception cref="JsonException">See <see cref="FromJson(string)"/>.</exception>
+    public static ShiftMonitor FromJsonNode(JsonNode? node)
+    {
+        try
+        {
+            if (node is not JsonObject o || (string?)o["format"] != JsonFormat)
+            {
+                throw new JsonException($"Not a shift monitor: expected an object with format '{JsonFormat}'.");
+            }
+
+            double threshold = Finite(o["threshold"]);
+            double quantile = Finite(o["quantile"]);
+            double[] mean = Numbers(o["mean"]);
+            if (mean.Length == 0 || o["precision"] is not JsonArray rows || rows.Count != mean.Length)
+            {
+                throw new JsonException("The shift monitor's precision must be a d × d matrix for a mean of d > 0 values.");
+            }
+
+            double[][] precision = [.. rows.Select(Numbers)];
+            if (precision.Any(r => r.Length != mean.Length))
+            {
+                throw new JsonException("The shift monitor's precision must be a d × d matrix for a mean of d > 0 values.");
+            }
+
+            return new ShiftMonitor(Vector<double>.Build.DenseOfArray(mean), Matrix<double>.Build.DenseOfRowArrays(precision), threshold, quantile);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new JsonException("A shift monitor member has the wrong JSON type.", ex);
+        }
+        catch (FormatException ex)
+        {
+            throw new JsonException("A shift monitor member has the wrong JSON type.", ex);
+        }
+    }
+
+    private static double Finite(JsonNode? node)
+    {
+        double value = node is null ? double.NaN : node.GetValue<double>();
+        return double.IsFinite(value) ? value : throw new JsonException("A shift monitor number is missing or not finite.");
+    }
+
+    private static double[] Numbers(JsonNode? node) =>
+        node is JsonArray array ? [.. array.Select(Finite)] : throw new JsonException("A shift monitor member must be an array of numbers.");
 }

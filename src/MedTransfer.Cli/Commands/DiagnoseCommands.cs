@@ -1,0 +1,265 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using MedTransfer.Pipeline.Diagnose;
+using MedTransfer.Pipeline.DicomWeb;
+using MedTransfer.Pipeline.Ingest;
+using MedTransfer.Pipeline.Sharding;
+using Spectre.Console;
+
+namespace MedTransfer.Cli.Commands;
+
+/// <summary>`medtransfer diagnose`, `medtransfer merge` and `medtransfer bench diagnose`: clinicians' batch runs.</summary>
+internal static class DiagnoseCommands
+{
+    /// <summary>Some inputs were quarantined or only partly scored (the others have results).</summary>
+    public const int SomeInputsFailed = 3;
+
+    private static readonly JsonSerializerOptions _json = new() { WriteIndented = true };
+
+    public static Command Diagnose(IAnsiConsole console, TextWriter output, TextWriter error)
+    {
+        var model = new Option<string>("--model") { Description = "RUN_DIR (uses RUN_DIR/model/model.onnx) or MODEL.onnx.", Required = true };
+        var input = new Option<string>("--input") { Description = "A folder of DICOM files (recursive) or a DICOMweb root URL (http[s]://host/dicom-web).", Required = true };
+        var outDir = new Option<DirectoryInfo>("--out") { Description = "Output folder: predictions.csv, quarantine.jsonl, summary.json and the journal that makes the run resumable.", Required = true };
+        var shard = new Option<string?>("--shard") { Description = "Do only shard i/n of the studies (by study key), e.g. 2/8; merge the shard folders with `medtransfer merge`. Needs --key-file." };
+        var keyFile = new Option<FileInfo?>("--key-file") { Description = "Secret pseudonym key (hex). Default: OUT/pseudonym.key, created on first run. Shards of one run must share one key file." };
+        var threads = new Option<int>("--threads") { Description = "Threads for decoding and inference.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var batch = new Option<int>("--batch") { Description = "Studies per inference batch.", DefaultValueFactory = _ => 32 };
+        var identifiers = new Option<bool>("--include-identifiers") { Description = "Add the Study Instance UID column (an identifier). Off by default: outputs carry keyed pseudonyms only." };
+        var writeBack = new Option<bool>("--write-back") { Description = "Store each study's result back to the DICOMweb server as a Basic Text SR (STOW-RS) in the same study." };
+        var noIsolation = new Option<bool>("--in-process-native") { Description = "Decode JPEG-LS/JPEG 2000 in this process (a native codec crash then ends the run; resume continues it)." };
+        var json = new Option<bool>("--json") { Description = "Print the run summary as JSON." };
+        var command = new Command(
+            "diagnose",
+            "Batch diagnosis: score every study of a folder or DICOMweb server with an X-ray model (ONNX Runtime, CPU).\n" +
+            "One row per study in predictions.csv: study_key (HMAC pseudonym), source (relative path, or a keyed hash of the DICOMweb study URL), " +
+            "images, score (probability of the model's positive class; for a study with several images the MAXIMUM over its images), label, " +
+            "shift_score and shift_flag (the model's shift monitor; 1 = unlike the training data; empty when the model has none), " +
+            "status (ok | partial: some images failed, scored from the rest | quarantined: no score, never 'no finding'), reason (failure codes).\n" +
+            "Bad files never stop the run: they go to quarantine.jsonl with their reason. Interrupted runs (even kill -9) resume from the journal " +
+            "when started again with the same arguments: no duplicates, no gaps.\n" +
+            "Exit codes: 0 every study scored; 3 some inputs were quarantined or partly scored (the others have results); 2 usage errors; 1 the run could not go on (resumable).");
+        foreach (Option o in new Option[] { model, input, outDir, shard, keyFile, threads, batch, identifiers, writeBack, noIsolation, json })
+        {
+            command.Options.Add(o);
+        }
+
+        command.SetAction((parse, cancellation) => Task.FromResult(Guard(error, () =>
+        {
+            string folder = parse.GetValue(outDir)!.FullName;
+            ShardSpec spec = ShardSpec.All;
+            if (parse.GetValue(shard) is { } text)
+            {
+                try
+                {
+                    spec = ShardSpec.Parse(text);
+                }
+                catch (FormatException ex)
+                {
+                    error.WriteLine($"error: {ex.Message}");
+                    return CliApp.ExitCodes.Usage;
+                }
+            }
+
+            FileInfo? key = parse.GetValue(keyFile);
+            if (spec.Count > 1 && key is null)
+            {
+                error.WriteLine("error: --shard needs --key-file: every shard must pseudonymise with the same key (create one with: openssl rand -hex 32 > key.hex).");
+                return CliApp.ExitCodes.Usage;
+            }
+
+            if (parse.GetValue(threads) < 1 || parse.GetValue(batch) < 1)
+            {
+                error.WriteLine("error: --threads and --batch must be at least 1.");
+                return CliApp.ExitCodes.Usage;
+            }
+
+            string source = parse.GetValue(input)!;
+            bool web = Uri.TryCreate(source, UriKind.Absolute, out Uri? url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps);
+            if (!web && !Directory.Exists(source))
+            {
+                error.WriteLine("error: --input is neither an existing folder nor an http(s) DICOMweb URL.");
+                return CliApp.ExitCodes.Usage;
+            }
+
+            if (parse.GetValue(writeBack) && !web)
+            {
+                error.WriteLine("error: --write-back needs a DICOMweb --input.");
+                return CliApp.ExitCodes.Usage;
+            }
+
+            StudyPseudonyms pseudonyms = key is null
+                ? StudyPseudonyms.LoadOrCreate(Path.Combine(folder, StudyPseudonyms.DefaultKeyFileName))
+                : StudyPseudonyms.Load(key.FullName);
+            using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+            DicomWebClient? client = web ? new DicomWebClient(http, url!) : null;
+            using DiagnosisModel loaded = DiagnosisModel.Load(parse.GetValue(model)!, parse.GetValue(threads));
+            var options = new DiagnosisOptions
+            {
+                OutputDirectory = folder,
+                Shard = spec,
+                Threads = parse.GetValue(threads),
+                BatchSize = parse.GetValue(batch),
+                IncludeIdentifiers = parse.GetValue(identifiers),
+                IsolationWorker = parse.GetValue(noIsolation) ? null : WorkerCommand.ForCurrentProgram(),
+                WriteBack = parse.GetValue(writeBack) ? client : null,
+            };
+            IStudySource studies = client is null ? new FolderStudySource(source) : new DicomWebStudySource(client);
+            DiagnosisRunResult result = WithProgress(console, "Diagnosing", p => DiagnosisRunner.Run(loaded, studies, pseudonyms, options, p, cancellation));
+            Report(output, console, parse.GetValue(json), result, folder);
+            return result.Totals.SomeFailed ? SomeInputsFailed : CliApp.ExitCodes.Success;
+        })));
+        return command;
+    }
+
+    public static Command Merge(IAnsiConsole console, TextWriter output, TextWriter error)
+    {
+        var outDir = new Argument<DirectoryInfo>("OUT") { Description = "Folder for the merged predictions.csv, quarantine.jsonl, summary.json and journal." };
+        var shards = new Argument<DirectoryInfo[]>("SHARD_DIR") { Description = "The finished shard folders (every shard 1..n of one run).", Arity = ArgumentArity.OneOrMore };
+        var json = new Option<bool>("--json") { Description = "Print the merged summary as JSON." };
+        var command = new Command(
+            "merge",
+            "Merge the output folders of `diagnose --shard i/n` runs into one. Idempotent: merging again, or a folder twice, gives the same bytes; " +
+            "the result equals an unsharded run's. Fails (exit 1) when a shard is missing or unfinished, or shards are from different runs. Exit 3 when some inputs failed.");
+        command.Arguments.Add(outDir);
+        command.Arguments.Add(shards);
+        command.Options.Add(json);
+        command.SetAction(parse => Guard(error, () =>
+        {
+            string folder = parse.GetValue(outDir)!.FullName;
+            DiagnosisTotals totals = DiagnosisMerge.Merge(folder, [.. parse.GetValue(shards)!.Select(d => d.FullName)]);
+            if (parse.GetValue(json))
+            {
+                output.WriteLine(JsonSerializer.Serialize(Totals(totals, folder), _json));
+            }
+            else
+            {
+                console.MarkupLine(Markup.Escape(Line(totals)));
+                console.MarkupLine($"Results: {Markup.Escape(Path.Combine(folder, DiagnosisOutputs.PredictionsFile))}");
+            }
+
+            return totals.SomeFailed ? SomeInputsFailed : CliApp.ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    public static Command Bench(IAnsiConsole console, TextWriter output, TextWriter error)
+    {
+        var dir = new Argument<DirectoryInfo>("DIR") { Description = "Folder of DICOM radiographs (recursive)." };
+        var model = new Option<string>("--model") { Description = "RUN_DIR or MODEL.onnx.", Required = true };
+        var threads = new Option<int>("--threads") { Description = "Threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var batch = new Option<int>("--batch") { Description = "Studies per inference batch.", DefaultValueFactory = _ => 32 };
+        var json = new Option<bool>("--json") { Description = "Print the measurement as JSON." };
+        var command = new Command(
+            "diagnose",
+            "Batch-diagnosis throughput: a full `diagnose` run (decode, X-ray recipe, ONNX Runtime, fsynced journal, outputs) into a temporary folder; studies/s.");
+        command.Arguments.Add(dir);
+        foreach (Option o in new Option[] { model, threads, batch, json })
+        {
+            command.Options.Add(o);
+        }
+
+        command.SetAction(parse => Guard(error, () =>
+        {
+            string temp = Path.Combine(Path.GetTempPath(), "medtransfer-bench-diagnose-" + Guid.NewGuid().ToString("N"));
+            try
+            {
+                int n = Math.Max(1, parse.GetValue(threads));
+                using DiagnosisModel loaded = DiagnosisModel.Load(parse.GetValue(model)!, n);
+                var options = new DiagnosisOptions { OutputDirectory = temp, Threads = n, BatchSize = Math.Max(1, parse.GetValue(batch)) };
+                DiagnosisRunResult r = DiagnosisRunner.Run(loaded, new FolderStudySource(parse.GetValue(dir)!.FullName), StudyPseudonyms.LoadOrCreate(Path.Combine(temp, StudyPseudonyms.DefaultKeyFileName)), options);
+                if (parse.GetValue(json))
+                {
+                    output.WriteLine(JsonSerializer.Serialize(new { studies = r.Processed, seconds = r.Seconds, studiesPerSecond = r.StudiesPerSecond, threads = n, quarantined = r.Totals.Quarantined }, _json));
+                }
+                else
+                {
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{r.Processed} studies in {r.Seconds:F2} s: {r.StudiesPerSecond:F1} studies/s on {n} thread(s) ({r.Totals.Quarantined} quarantined)."));
+                }
+
+                return CliApp.ExitCodes.Success;
+            }
+            finally
+            {
+                if (Directory.Exists(temp))
+                {
+                    Directory.Delete(temp, recursive: true);
+                }
+            }
+        }));
+        return command;
+    }
+
+    private static DiagnosisRunResult WithProgress(IAnsiConsole console, string title, Func<IProgress<DiagnosisProgress>?, DiagnosisRunResult> run)
+    {
+        if (!console.Profile.Capabilities.Interactive)
+        {
+            return run(null);
+        }
+
+        DiagnosisRunResult? result = null;
+        console.Progress().Start(ctx =>
+        {
+            ProgressTask task = ctx.AddTask(title);
+            result = run(new Progress<DiagnosisProgress>(p =>
+            {
+                task.MaxValue = Math.Max(1, p.Total);
+                task.Value = p.Done;
+            }));
+        });
+        return result!;
+    }
+
+    private static void Report(TextWriter output, IAnsiConsole console, bool json, DiagnosisRunResult r, string folder)
+    {
+        if (json)
+        {
+            var summary = Totals(r.Totals, folder);
+            summary["resumed"] = r.Resumed;
+            summary["processed"] = r.Processed;
+            summary["outsideShard"] = r.OutsideShard;
+            summary["storedToPacs"] = r.Stored;
+            summary["seconds"] = Math.Round(r.Seconds, 3);
+            summary["studiesPerSecond"] = Math.Round(r.StudiesPerSecond, 1);
+            output.WriteLine(JsonSerializer.Serialize(summary, _json));
+            return;
+        }
+
+        console.MarkupLine(Markup.Escape(Line(r.Totals)));
+        console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"This run: {r.Processed} studies in {r.Seconds:F1} s ({r.StudiesPerSecond:F1}/s); {r.Resumed} already done (resumed); {r.OutsideShard} left to other shards; {r.Stored} stored to the PACS.")));
+        foreach ((string reason, int count) in r.Totals.Reasons)
+        {
+            console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"  failed images: {count} × {reason}")));
+        }
+
+        console.MarkupLine($"Results: {Markup.Escape(Path.Combine(folder, DiagnosisOutputs.PredictionsFile))}");
+    }
+
+    private static Dictionary<string, object> Totals(DiagnosisTotals t, string folder) => new()
+    {
+        ["studies"] = t.Studies,
+        ["ok"] = t.Ok,
+        ["partial"] = t.Partial,
+        ["quarantined"] = t.Quarantined,
+        ["shiftFlagged"] = t.ShiftFlagged,
+        ["failedImagesByReason"] = t.Reasons,
+        ["predictions"] = Path.Combine(folder, DiagnosisOutputs.PredictionsFile),
+    };
+
+    private static string Line(DiagnosisTotals t) =>
+        string.Create(CultureInfo.InvariantCulture, $"{t.Studies} studies: {t.Ok} ok, {t.Partial} partial, {t.Quarantined} quarantined; {t.ShiftFlagged} flagged by the shift monitor.");
+
+    private static int Guard(TextWriter error, Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (Exception ex) when (ex is ModelLoadException or DiagnosisException or DicomWebException or IOException or UnauthorizedAccessException or FormatException)
+        {
+            error.WriteLine($"error: {ex.Message}");
+            return CliApp.ExitCodes.Failure;
+        }
+    }
+}

@@ -1,0 +1,215 @@
+using System.Text;
+using System.Text.Json;
+
+namespace MedTransfer.Pipeline.Diagnose;
+
+/// <summary>What a journal belongs to: a resumed run must match it exactly.</summary>
+/// <param name="Model">SHA-256 of the model file.</param>
+/// <param name="KeyFingerprint">The pseudonym key's fingerprint.</param>
+/// <param name="Shard">"all" or "i/n".</param>
+/// <param name="Identifiers">Whether Study Instance UIDs are kept.</param>
+public sealed record JournalHeader(string Model, string KeyFingerprint, string Shard, bool Identifiers)
+{
+    /// <summary>The journal format tag.</summary>
+    public const string Format = "medtransfer-diagnose-journal/1";
+
+    /// <summary>The format tag of this header.</summary>
+    public string Journal { get; init; } = Format;
+}
+
+/// <summary>
+/// The batch-diagnosis journal, <c>journal.jsonl</c> (RELIABILITY E3): a header line, then one JSON line per finished
+/// study, appended only after the study's result (and its copy in the PACS, if asked for) is complete, with one
+/// write, a flush and an fsync per line. A study is done if and only if its line is in the journal. After
+/// <c>kill -9</c> the last line may be torn: opening the journal cuts the file back to the last complete line, and the
+/// study that was in flight is simply done again (every step is idempotent: results stored back to the PACS carry
+/// UIDs derived from the study and the model, so storing twice replaces rather than duplicates).
+/// </summary>
+public sealed class DiagnosisJournal : IDisposable
+{
+    /// <summary>The journal's file name in the output folder.</summary>
+    public const string FileName = "journal.jsonl";
+
+    /// <summary>Fault injection for crash tests: when set to N, the process writes half of the (N+1)-th record of a run
+    /// and dies at once (as <c>kill -9</c> mid-write would). Never set in production.</summary>
+    public const string FaultVariable = "MEDTRANSFER_DIAGNOSE_CRASH_AFTER";
+
+    private static readonly int? _crashAfter = int.TryParse(Environment.GetEnvironmentVariable(FaultVariable), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n) ? n : null;
+    private int _appended;
+
+    internal static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    private readonly FileStream _stream;
+    private readonly bool _fsync;
+    private readonly List<DiagnosisRecord> _records;
+
+    private DiagnosisJournal(FileStream stream, bool fsync, List<DiagnosisRecord> records, int repairedBytes)
+    {
+        _stream = stream;
+        _fsync = fsync;
+        _records = records;
+        RepairedBytes = repairedBytes;
+    }
+
+    /// <summary>The records in the journal, in the order they were written (including those appended since opening).</summary>
+    public IReadOnlyList<DiagnosisRecord> Records => _records;
+
+    /// <summary>Bytes of a torn last line that were cut off when the journal was opened (0 when it ended cleanly).</summary>
+    public int RepairedBytes { get; }
+
+    /// <summary>Opens (creating or resuming) the journal in <paramref name="folder"/>.</summary>
+    /// <exception cref="DiagnosisException">The journal belongs to another run, or is corrupt before its last line.</exception>
+    public static DiagnosisJournal Open(string folder, JournalHeader header, bool fsync = true)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        string path = Path.Combine(folder, FileName);
+        FileStream stream;
+        try
+        {
+            Directory.CreateDirectory(folder);
+            stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new DiagnosisException(DiagnosisError.OutputNotWritable, "the output folder cannot be written", ex);
+        }
+
+        try
+        {
+            if (stream.Length == 0)
+            {
+                var journal = new DiagnosisJournal(stream, fsync, [], 0);
+                journal.WriteLine(JsonSerializer.Serialize(header, JsonOptions));
+                return journal;
+            }
+
+            var bytes = new byte[stream.Length];
+            stream.ReadExactly(bytes);
+            (JournalHeader? existing, List<DiagnosisRecord> records, int validLength) = Parse(bytes, tolerateTornTail: true);
+            if (existing is null)
+            {
+                // Not even the header survived: start again.
+                stream.SetLength(0);
+                var fresh = new DiagnosisJournal(stream, fsync, [], bytes.Length);
+                fresh.WriteLine(JsonSerializer.Serialize(header, JsonOptions));
+                return fresh;
+            }
+
+            if (existing != header)
+            {
+                throw new DiagnosisException(DiagnosisError.JournalMismatch, $"the output folder's journal is from another run (model, pseudonym key, shard or --include-identifiers differ); use a new --out folder");
+            }
+
+            if (validLength < bytes.Length)
+            {
+                stream.SetLength(validLength);
+                stream.Flush(flushToDisk: true);
+            }
+
+            stream.Seek(0, SeekOrigin.End);
+            return new DiagnosisJournal(stream, fsync, records, bytes.Length - validLength);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Reads a finished journal (for merging): header and records; a torn tail is an error here.</summary>
+    /// <exception cref="DiagnosisException">The journal is missing or damaged.</exception>
+    public static (JournalHeader Header, IReadOnlyList<DiagnosisRecord> Records) ReadFinished(string folder)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(Path.Combine(folder, FileName));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new DiagnosisException(DiagnosisError.IncompleteShards, "a shard folder has no readable journal", ex);
+        }
+
+        (JournalHeader? header, List<DiagnosisRecord> records, _) = Parse(bytes, tolerateTornTail: false);
+        return header is null ? throw new DiagnosisException(DiagnosisError.JournalCorrupt, "a shard journal has no header") : (header, records);
+    }
+
+    /// <summary>Appends one record: a single write of the whole line, flushed and (by default) fsynced.</summary>
+    public void Append(DiagnosisRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        if (_appended == _crashAfter)
+        {
+            byte[] line = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(record, JsonOptions));
+            _stream.Write(line, 0, line.Length / 2);
+            _stream.Flush(flushToDisk: true);
+            Environment.FailFast("fault injected for a crash-and-resume test");
+        }
+
+        _appended++;
+        WriteLine(JsonSerializer.Serialize(record, JsonOptions));
+        _records.Add(record);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _stream.Dispose();
+
+    private void WriteLine(string json)
+    {
+        byte[] line = Encoding.UTF8.GetBytes(json + "\n");
+        _stream.Write(line);
+        _stream.Flush(flushToDisk: _fsync);
+    }
+
+    private static (JournalHeader? Header, List<DiagnosisRecord> Records, int ValidLength) Parse(byte[] bytes, bool tolerateTornTail)
+    {
+        var records = new List<DiagnosisRecord>();
+        JournalHeader? header = null;
+        int position = 0;
+        while (position < bytes.Length)
+        {
+            int end = Array.IndexOf(bytes, (byte)'\n', position);
+            bool complete = end >= 0;
+            int lineEnd = complete ? end : bytes.Length;
+            try
+            {
+                if (!complete)
+                {
+                    throw new JsonException("no line end");
+                }
+
+                ReadOnlySpan<byte> line = bytes.AsSpan(position, lineEnd - position);
+                if (header is null)
+                {
+                    header = JsonSerializer.Deserialize<JournalHeader>(line, JsonOptions);
+                    if (header is null || header.Journal != JournalHeader.Format)
+                    {
+                        throw new DiagnosisException(DiagnosisError.JournalCorrupt, "the journal's first line is not a diagnosis journal header");
+                    }
+                }
+                else
+                {
+                    records.Add(JsonSerializer.Deserialize<DiagnosisRecord>(line, JsonOptions) ?? throw new JsonException("null record"));
+                }
+            }
+            catch (JsonException ex)
+            {
+                // Only the last line can be torn by a crash; anything earlier is damage we must not paper over.
+                if (!tolerateTornTail || complete)
+                {
+                    throw new DiagnosisException(DiagnosisError.JournalCorrupt, "a journal line is unreadable", ex);
+                }
+
+                return (header, records, position);
+            }
+
+            position = lineEnd + 1;
+        }
+
+        return (header, records, bytes.Length);
+    }
+}

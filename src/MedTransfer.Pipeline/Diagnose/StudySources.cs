@@ -1,0 +1,160 @@
+using MedTransfer.Dicom;
+using MedTransfer.Pipeline.DicomWeb;
+
+namespace MedTransfer.Pipeline.Diagnose;
+
+/// <summary>One image of a study, opened (or failed to open).</summary>
+/// <param name="Name">Relative path (folder input) or instance position (DICOMweb); never a DICOM identifier.</param>
+/// <param name="File">The opened file, or null when it failed.</param>
+/// <param name="Failure">The reason code when it failed.</param>
+/// <param name="Path">The file on disk when there is one (native decoding can then run in a worker process).</param>
+public sealed record StudyImage(string Name, DicomFile? File, string? Failure, string? Path = null);
+
+/// <summary>A study's images, loaded.</summary>
+/// <param name="StudyInstanceUid">The Study Instance UID (an identifier: written only with --include-identifiers, and into results stored back to the PACS).</param>
+/// <param name="Images">The images.</param>
+public sealed record LoadedStudy(string? StudyInstanceUid, IReadOnlyList<StudyImage> Images);
+
+/// <summary>A study to diagnose, not loaded yet.</summary>
+/// <param name="Key">Pseudonymous study key (<see cref="StudyPseudonyms"/>); shards split on it.</param>
+/// <param name="Source">Where it comes from, without identifiers: a relative path or a keyed hash of a DICOMweb URL.</param>
+/// <param name="Load">Loads the images. Failures of single images are in the result; an exception means the whole study failed.</param>
+public sealed record StudyHandle(string Key, string Source, Func<CancellationToken, LoadedStudy> Load);
+
+/// <summary>Where batch diagnosis finds its studies.</summary>
+public interface IStudySource
+{
+    /// <summary>Every study, in a stable order.</summary>
+    IReadOnlyList<StudyHandle> Studies(StudyPseudonyms pseudonyms, CancellationToken cancellation);
+}
+
+/// <summary>
+/// A folder of DICOM files (recursive; names starting with '.' are skipped). Files are grouped into studies by
+/// Study Instance UID, read from their headers; a file whose header cannot be read is a study of its own
+/// (keyed by its relative path) that ends in quarantine with the reason.
+/// </summary>
+public sealed class FolderStudySource(string root) : IStudySource
+{
+    /// <summary>The folder.</summary>
+    public string Root { get; } = Path.GetFullPath(root);
+
+    /// <inheritdoc />
+    public IReadOnlyList<StudyHandle> Studies(StudyPseudonyms pseudonyms, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(pseudonyms);
+        if (!Directory.Exists(Root))
+        {
+            throw new DirectoryNotFoundException("The input folder does not exist.");
+        }
+
+        var files = Directory.EnumerateFiles(Root, "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = false, AttributesToSkip = FileAttributes.Hidden })
+            .Select(f => (Full: f, Relative: Path.GetRelativePath(Root, f).Replace('\\', '/')))
+            .Where(f => !f.Relative.Split('/').Any(part => part.StartsWith('.')))
+            .OrderBy(f => f.Relative, StringComparer.Ordinal)
+            .ToList();
+        var byStudy = new SortedDictionary<string, (string Uid, List<(string Full, string Relative)> Files)>(StringComparer.Ordinal);
+        var handles = new List<StudyHandle>();
+        foreach ((string full, string relative) in files)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            string? uid = null;
+            string? failure;
+            try
+            {
+                uid = DicomFile.Open(full, new DicomReaderOptions { PixelData = PixelDataLoading.Lazy }).Dataset.GetString(Tag.StudyInstanceUID)?.Trim();
+                failure = string.IsNullOrEmpty(uid) ? "MissingStudyInstanceUid" : null;
+            }
+            catch (DicomFormatException ex)
+            {
+                failure = ex.Reason.ToString();
+            }
+
+            if (failure is not null)
+            {
+                string reason = failure;
+                handles.Add(new StudyHandle(pseudonyms.Of("file", relative), relative, _ => new LoadedStudy(null, [new StudyImage(relative, null, reason)])));
+                continue;
+            }
+
+            string key = pseudonyms.Of("study", uid!);
+            if (!byStudy.TryGetValue(key, out var entry))
+            {
+                entry = (uid!, []);
+                byStudy[key] = entry;
+            }
+
+            entry.Files.Add((full, relative));
+        }
+
+        foreach ((string key, (string uid, List<(string Full, string Relative)> members)) in byStudy)
+        {
+            string source = members.Count == 1 ? members[0].Relative : $"{members[0].Relative} (+{members.Count - 1})";
+            handles.Add(new StudyHandle(key, source, _ => new LoadedStudy(uid, [.. members.Select(m => OpenImage(m.Full, m.Relative))])));
+        }
+
+        handles.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
+        return handles;
+    }
+
+    private static StudyImage OpenImage(string full, string relative)
+    {
+        try
+        {
+            return new StudyImage(relative, DicomFile.Open(full, new DicomReaderOptions { PixelData = PixelDataLoading.Eager }), null, full);
+        }
+        catch (DicomFormatException ex)
+        {
+            return new StudyImage(relative, null, ex.Reason.ToString(), full);
+        }
+    }
+}
+
+/// <summary>
+/// Studies on a DICOMweb server: QIDO-RS lists them, WADO-RS retrieves one at a time when it is diagnosed.
+/// Structured reports in a study (such as results stored back by an earlier run) are not images and are skipped.
+/// </summary>
+public sealed class DicomWebStudySource(DicomWebClient client) : IStudySource
+{
+    private const string StructuredReportClassPrefix = "1.2.840.10008.5.1.4.1.1.88.";
+
+    /// <inheritdoc />
+    public IReadOnlyList<StudyHandle> Studies(StudyPseudonyms pseudonyms, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(pseudonyms);
+        IReadOnlyList<DicomWebStudy> studies = client.SearchStudiesAsync(null, cancellation).GetAwaiter().GetResult();
+        var handles = studies
+            .Select(s => new StudyHandle(
+                pseudonyms.Of("study", s.StudyInstanceUid),
+                "dicomweb:" + pseudonyms.Of("url", client.StudyUri(s.StudyInstanceUid).AbsoluteUri),
+                token => Load(s.StudyInstanceUid, token)))
+            .ToList();
+        handles.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
+        return handles;
+    }
+
+    private LoadedStudy Load(string uid, CancellationToken cancellation)
+    {
+        IReadOnlyList<ReadOnlyMemory<byte>> parts = client.RetrieveStudyAsync(uid, cancellation).GetAwaiter().GetResult();
+        var images = new List<StudyImage>();
+        for (int i = 0; i < parts.Count; i++)
+        {
+            string name = "instance-" + (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            try
+            {
+                DicomFile file = DicomFile.Read(parts[i].ToArray());
+                if (file.Dataset.GetString(Tag.SOPClassUID)?.Trim().StartsWith(StructuredReportClassPrefix, StringComparison.Ordinal) == true)
+                {
+                    continue;
+                }
+
+                images.Add(new StudyImage(name, file, null));
+            }
+            catch (DicomFormatException ex)
+            {
+                images.Add(new StudyImage(name, null, ex.Reason.ToString()));
+            }
+        }
+
+        return new LoadedStudy(uid, images);
+    }
+}
