@@ -1,0 +1,114 @@
+using MedTransfer.Evaluation.Diagnostics;
+
+namespace MedTransfer.Pipeline.Runs;
+
+/// <summary>One training run (a method with one seed) of an experiment.</summary>
+/// <param name="Method">Method name ("source-only", "dann", …).</param>
+/// <param name="Seed">The seed.</param>
+/// <param name="TargetAuroc">AUROC on the target test partition.</param>
+/// <param name="SourceAuroc">AUROC on the source test partition.</param>
+/// <param name="TargetAccuracy">Accuracy at 0.5 on the target test partition.</param>
+/// <param name="Steps">Training steps run.</param>
+/// <param name="Seconds">Wall time of training.</param>
+/// <param name="SelectedBy">The checkpoint-selection rule that chose the kept weights.</param>
+/// <param name="IsOracle">True when the rule looked at target labels (results must be labelled so).</param>
+/// <param name="Curves">Per-step training curves.</param>
+public sealed record MethodSeedResult(
+    string Method,
+    int Seed,
+    double TargetAuroc,
+    double SourceAuroc,
+    double TargetAccuracy,
+    long Steps,
+    double Seconds,
+    string SelectedBy,
+    bool IsOracle,
+    TrainingCurves Curves);
+
+/// <summary>Per-step curves of one run; arrays are aligned by step (index 0 = step 1).</summary>
+/// <param name="Loss">Total training loss.</param>
+/// <param name="TransferLoss">The adaptation term (0 for baselines).</param>
+/// <param name="Lambda">Adaptation weight λ (0 for baselines).</param>
+/// <param name="LearningRate">Learning rate.</param>
+/// <param name="DiscriminatorAccuracy">Domain-discriminator accuracy (adversarial methods; NaN otherwise).</param>
+public sealed record TrainingCurves(
+    IReadOnlyList<double> Loss,
+    IReadOnlyList<double> TransferLoss,
+    IReadOnlyList<double> Lambda,
+    IReadOnlyList<double> LearningRate,
+    IReadOnlyList<double> DiscriminatorAccuracy);
+
+/// <summary>Mean ± sd over seeds of one method.</summary>
+/// <param name="Method">Method name.</param>
+/// <param name="Seeds">Number of seeds.</param>
+/// <param name="TargetAurocMean">Mean target AUROC.</param>
+/// <param name="TargetAurocSd">Sample standard deviation (0 for one seed).</param>
+/// <param name="SourceAurocMean">Mean source AUROC.</param>
+/// <param name="SourceAurocSd">Its standard deviation.</param>
+public sealed record MethodSummary(string Method, int Seeds, double TargetAurocMean, double TargetAurocSd, double SourceAurocMean, double SourceAurocSd);
+
+/// <summary>Negative-transfer gap of a method against a baseline on the target test partition (first seed's predictions, patient bootstrap).</summary>
+/// <param name="Method">The adapted method.</param>
+/// <param name="Result">Gap AUROC(method) − AUROC(baseline) with CI and verdict.</param>
+public sealed record NegativeTransferEntry(string Method, NegativeTransferResult Result);
+
+/// <summary>Transferability estimates of the pretrained backbone's features (before any training).</summary>
+/// <param name="Partition">"source-train" (labels used legitimately) or "target-test (oracle: uses target labels)".</param>
+/// <param name="Samples">Images.</param>
+/// <param name="LogMe">LogME (You et al. 2021).</param>
+/// <param name="HScore">H-score (Bao et al. 2019).</param>
+/// <param name="Gbc">GBC (Pándy et al. 2022).</param>
+/// <param name="TransRate">TransRate (Huang et al. 2022).</param>
+public sealed record TransferabilityScores(string Partition, int Samples, double LogMe, double HScore, double Gbc, double TransRate);
+
+/// <summary>Dataset-bias findings from pretrained features and labels.</summary>
+/// <param name="SiteProbe">How well the site can be told from the image features alone.</param>
+/// <param name="SourceVsTarget">Proxy A-distance between source and target features.</param>
+/// <param name="Prevalence">Label prevalence per site (all partitions).</param>
+/// <param name="BbseTargetPrior">Black-box shift estimate of the target class distribution (label-free).</param>
+/// <param name="Verdict">Plain-language verdict with the numbers.</param>
+public sealed record FeatureBias(
+    SiteProbeResult SiteProbe,
+    ProxyADistanceResult SourceVsTarget,
+    IReadOnlyDictionary<string, double> Prevalence,
+    IReadOnlyList<double> BbseTargetPrior,
+    string Verdict);
+
+/// <summary>2-D PCA of test-partition features of one model, for the embedding figures.</summary>
+/// <param name="Model">Which model's features ("pretrained backbone", "dann seed 1", …).</param>
+/// <param name="X">First coordinate per image.</param>
+/// <param name="Y">Second coordinate per image.</param>
+/// <param name="Domains">Site per image.</param>
+/// <param name="Labels">Label per image ("0"/"1").</param>
+public sealed record EmbeddingPoints(string Model, IReadOnlyList<double> X, IReadOnlyList<double> Y, IReadOnlyList<string> Domains, IReadOnlyList<string> Labels);
+
+/// <summary>Everything `medtransfer run` measured, beyond the evaluation of the selected model.</summary>
+/// <param name="ProtocolName">Protocol name.</param>
+/// <param name="ProtocolHash">Protocol hash.</param>
+/// <param name="Device">Device used.</param>
+/// <param name="Deterministic">True only for CPU runs (never claimed for CUDA).</param>
+/// <param name="SelectedMethod">The method whose first-seed model is evaluated in full and exported.</param>
+/// <param name="Runs">Every (method, seed) run.</param>
+/// <param name="Summary">Mean ± sd per method.</param>
+/// <param name="NegativeTransfer">Gaps against the baselines.</param>
+/// <param name="Transferability">Transferability estimates before training.</param>
+/// <param name="Bias">Dataset-bias findings.</param>
+/// <param name="Embeddings">Embeddings before and after adaptation.</param>
+/// <param name="Shortcut">Border/centre masking and occlusion check of the selected model, or null.</param>
+/// <param name="ManifestSha256">SHA-256 of the data manifest.</param>
+/// <param name="Seconds">Wall time of the run.</param>
+public sealed record RunResults(
+    string ProtocolName,
+    string ProtocolHash,
+    string Device,
+    bool Deterministic,
+    string SelectedMethod,
+    IReadOnlyList<MethodSeedResult> Runs,
+    IReadOnlyList<MethodSummary> Summary,
+    IReadOnlyList<NegativeTransferEntry> NegativeTransfer,
+    IReadOnlyList<TransferabilityScores> Transferability,
+    FeatureBias Bias,
+    IReadOnlyList<EmbeddingPoints> Embeddings,
+    ShortcutCheckResult? Shortcut,
+    string ManifestSha256,
+    double Seconds);
