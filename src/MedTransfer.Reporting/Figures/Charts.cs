@@ -137,6 +137,97 @@ public static class Charts
         return Render(plot, name, $"{title}: 2-D embedding coloured by {string.Join(", ", groups.Distinct().Order(StringComparer.Ordinal))}.");
     }
 
+    /// <summary>
+    /// Line chart of one or more series against their index (x = 1, 2, …, e.g. training step). Non-finite values (NaN =
+    /// not recorded) are left out; a series with no finite value is not drawn and the alternative text says so.
+    /// </summary>
+    /// <exception cref="ArgumentException">No series, or a series without a label.</exception>
+    public static Figure Lines(string name, string title, string xLabel, string yLabel, IReadOnlyList<(string Label, IReadOnlyList<double> Y)> series)
+    {
+        ArgumentNullException.ThrowIfNull(series);
+        if (series.Count == 0)
+        {
+            throw new ArgumentException("A line chart needs at least one series.", nameof(series));
+        }
+
+        Plot plot = NewPlot(title, xLabel, yLabel);
+        var drawn = new List<string>();
+        var empty = new List<string>();
+        for (int i = 0; i < series.Count; i++)
+        {
+            (string label, IReadOnlyList<double> y) = series[i];
+            if (string.IsNullOrWhiteSpace(label) || y is null)
+            {
+                throw new ArgumentException($"Series {i} has no label or no values.", nameof(series));
+            }
+
+            int[] kept = [.. Enumerable.Range(0, y.Count).Where(k => double.IsFinite(y[k]))];
+            if (kept.Length == 0)
+            {
+                empty.Add(label);
+                continue;
+            }
+
+            double[] xs = [.. kept.Select(k => k + 1.0)];
+            double[] ys = [.. kept.Select(k => y[k])];
+            var line = kept.Length == 1 ? plot.Add.ScatterPoints(xs, ys) : plot.Add.ScatterLine(xs, ys);
+            line.LegendText = label;
+            line.LineWidth = 2;
+            line.MarkerSize = kept.Length == 1 ? 8 : 0;
+            line.Color = s_palette.GetColor(i);
+            drawn.Add(string.Create(CultureInfo.InvariantCulture, $"{label} ({kept.Length} points, last {ys[^1]:G4})"));
+        }
+
+        if (drawn.Count > 0)
+        {
+            plot.ShowLegend(Alignment.UpperRight);
+        }
+
+        string alt = $"{title}: {yLabel} against {xLabel}" + (drawn.Count > 0 ? " for " + string.Join("; ", drawn) : string.Empty)
+            + (empty.Count > 0 ? ". Not recorded: " + string.Join(", ", empty) : string.Empty) + ".";
+        return Render(plot, name, alt);
+    }
+
+    /// <summary>
+    /// Heat map of a rows × columns grid given row-major (row 0 drawn at the top, like an image), with a colour bar.
+    /// NaN cells are drawn grey.
+    /// </summary>
+    /// <exception cref="ArgumentException">Non-positive dimensions or a value count other than rows × columns.</exception>
+    public static Figure Heatmap(string name, string title, IReadOnlyList<double> values, int rows, int columns, string valueLabel)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        if (rows <= 0 || columns <= 0 || values.Count != rows * columns)
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"A heat map of {rows} × {columns} cells needs {Math.Max(0, rows) * Math.Max(0, columns)} values, got {values.Count}."),
+                nameof(values));
+        }
+
+        Plot plot = NewPlot(title, "Column", "Row");
+        var grid = new double[rows, columns];
+        for (int r = 0; r < rows; r++)
+        {
+            for (int c = 0; c < columns; c++)
+            {
+                grid[r, c] = values[(r * columns) + c];
+            }
+        }
+
+        var map = plot.Add.Heatmap(grid);
+        map.Colormap = new ScottPlot.Colormaps.Viridis();
+        map.NaNCellColor = Colors.Gray;
+        var bar = plot.Add.ColorBar(map);
+        bar.Label = valueLabel;
+        plot.Axes.Bottom.TickLabelStyle.IsVisible = false;
+        plot.Axes.Left.TickLabelStyle.IsVisible = false;
+
+        double[] finite = [.. values.Where(double.IsFinite)];
+        string range = finite.Length == 0
+            ? "no finite values"
+            : string.Create(CultureInfo.InvariantCulture, $"{valueLabel} from {finite.Min():G3} to {finite.Max():G3}, highest in row {ArgMax(values) / columns + 1}, column {ArgMax(values) % columns + 1}");
+        return Render(plot, name, string.Create(CultureInfo.InvariantCulture, $"{title}: {rows} × {columns} heat map, {range}."));
+    }
+
     /// <summary>ROC points (FPR, TPR) over all distinct thresholds, from (0, 0) to (1, 1).</summary>
     internal static (double[] Fpr, double[] Tpr) RocPoints(IReadOnlyList<double> scores, IReadOnlyList<int> labels)
     {
@@ -187,6 +278,20 @@ public static class Charts
 
             yield return (tp, called);
         }
+    }
+
+    private static int ArgMax(IReadOnlyList<double> values)
+    {
+        int best = -1;
+        for (int i = 0; i < values.Count; i++)
+        {
+            if (double.IsFinite(values[i]) && (best < 0 || values[i] > values[best]))
+            {
+                best = i;
+            }
+        }
+
+        return Math.Max(best, 0);
     }
 
     private static void AddCurves(Plot plot, IReadOnlyList<CurveInput> curves, Func<IReadOnlyList<double>, IReadOnlyList<int>, (double[] X, double[] Y)> points)
