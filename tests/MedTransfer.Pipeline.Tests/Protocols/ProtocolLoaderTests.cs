@@ -293,7 +293,7 @@ public sealed class ProtocolLoaderTests : IDisposable
     [InlineData("back\\slash")]
     public void ToYaml_TrickyText_RoundTripsExactly(string text) => Assert.True(ToYaml_AnyTextValue_RoundTripsExactly(text));
 
-    [Property(MaxTest = 300)]
+    [Property(MaxTest = 100)]
     public bool ToYaml_AnyTextValue_RoundTripsExactly(string? text)
     {
         string value = text ?? string.Empty;
