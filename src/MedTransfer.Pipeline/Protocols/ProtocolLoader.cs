@@ -166,9 +166,9 @@ public static partial class ProtocolLoader
 
         public ExperimentProtocol? Build()
         {
-            if (top.Has("schema"))
+            if (top.Has("schema") && top.Int("schema", ExperimentProtocol.CurrentSchema, 1, int.MaxValue) != ExperimentProtocol.CurrentSchema)
             {
-                top.Int("schema", ExperimentProtocol.CurrentSchema, ExperimentProtocol.CurrentSchema, ExperimentProtocol.CurrentSchema);
+                top.Error("schema", FormattableString.Invariant($"this MedTransfer reads schema {ExperimentProtocol.CurrentSchema} only"));
             }
 
             string? name = top.String("name", required: true);

@@ -69,7 +69,9 @@ internal sealed class YamlFields
             string field = Join(path, key);
             if (!allowed.Contains(key, StringComparer.Ordinal))
             {
-                errors.Add(keyNode, field, $"unknown key '{key}'{Suggest(key, allowed)}; allowed here: {string.Join(", ", allowed)}");
+                errors.Add(keyNode, field, allowed.Length == 0
+                    ? $"unknown key '{key}': {path} takes no settings"
+                    : $"unknown key '{key}'{Suggest(key, allowed)}; allowed here: {string.Join(", ", allowed)}");
             }
             else if (!fields._entries.TryAdd(key, (scalarKey, value)))
             {
