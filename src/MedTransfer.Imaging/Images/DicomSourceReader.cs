@@ -110,7 +110,7 @@ public static class DicomSourceReader
         }
 
         float[] values = PixelPipeline.ToPresentationFloats(table, raw, image.Modality, voi);
-        return new IndexedImage(module.Columns, module.Rows, indices, values, columnSpacing, rowSpacing);
+        return new IndexedImage(module.Columns, module.Rows, indices, values, columnSpacing, rowSpacing, indicesKnownInRange: true);
     }
 
     // Little-endian host assumed for the reinterpretation of the decoded bytes as 16-bit words.

@@ -21,6 +21,12 @@ public sealed class IndexedImage
     /// <param name="spacingY">Row spacing in mm, NaN when unknown.</param>
     /// <exception cref="ArgumentException">The sizes do not match, the table is empty or too long, or an index is out of range.</exception>
     public IndexedImage(int width, int height, ushort[] indices, float[] values, double spacingX = double.NaN, double spacingY = double.NaN)
+        : this(width, height, indices, values, spacingX, spacingY, indicesKnownInRange: false)
+    {
+    }
+
+    /// <summary>For readers that produce indices below the table length by construction (masked stored bits): skips the O(n) range check.</summary>
+    internal IndexedImage(int width, int height, ushort[] indices, float[] values, double spacingX, double spacingY, bool indicesKnownInRange)
     {
         ArgumentNullException.ThrowIfNull(indices);
         ArgumentNullException.ThrowIfNull(values);
@@ -36,7 +42,7 @@ public sealed class IndexedImage
             throw new ArgumentException($"The value table needs 1 to 65536 entries, not {values.Length}.", nameof(values));
         }
 
-        if (values.Length < 65536)
+        if (!indicesKnownInRange && values.Length < 65536)
         {
             ushort max = MaxIndex(indices);
             if (max >= values.Length)

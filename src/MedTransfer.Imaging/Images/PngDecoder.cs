@@ -109,7 +109,7 @@ internal static class PngDecoder
                 identity[k] = k;
             }
 
-            return SourceImage.FromIndexed(new IndexedImage(h.Width, h.Height, indices, identity), SourceImageFormat.Png, h.BitDepth);
+            return SourceImage.FromIndexed(new IndexedImage(h.Width, h.Height, indices, identity, double.NaN, double.NaN, indicesKnownInRange: true), SourceImageFormat.Png, h.BitDepth);
         }
 
         return new SourceImage(new ImageF(h.Width, h.Height, pixels), SourceImageFormat.Png, h.BitDepth, ConvertedFromColour: h.ColourType is 2 or 6);
