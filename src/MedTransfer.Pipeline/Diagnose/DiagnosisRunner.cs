@@ -169,12 +169,29 @@ public static class DiagnosisRunner
                 continue;
             }
 
-            if (isolation is not null && image.Path is not null && DecodeWorker.NeedsNativeCodec(image.File.TransferSyntax.Uid))
+            if (isolation is not null && DecodeWorker.NeedsNativeCodec(image.File.TransferSyntax.Uid))
             {
                 DecodeOutcome outcome;
-                lock (isolationLock)
+                // The worker reads files: an instance retrieved from a PACS is written to a temporary one first.
+                string? temporary = image.Path is null ? Path.Combine(Path.GetTempPath(), "medtransfer-isolated-" + Guid.NewGuid().ToString("N") + ".dcm") : null;
+                try
                 {
-                    outcome = isolation.Decode(image.Path);
+                    if (temporary is not null)
+                    {
+                        image.File.Save(temporary);
+                    }
+
+                    lock (isolationLock)
+                    {
+                        outcome = isolation.Decode(image.Path ?? temporary!);
+                    }
+                }
+                finally
+                {
+                    if (temporary is not null)
+                    {
+                        File.Delete(temporary);
+                    }
                 }
 
                 if (outcome.Failure is not null)
