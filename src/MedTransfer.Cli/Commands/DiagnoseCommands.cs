@@ -26,14 +26,14 @@ internal static class DiagnoseCommands
         var keyFile = new Option<FileInfo?>("--key-file") { Description = "Secret pseudonym key (hex). Default: OUT/pseudonym.key, created on first run. Shards of one run must share one key file." };
         var threads = new Option<int>("--threads") { Description = "Threads for decoding and inference.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var batch = new Option<int>("--batch") { Description = "Studies per inference batch.", DefaultValueFactory = _ => 32 };
-        var identifiers = new Option<bool>("--include-identifiers") { Description = "Add the Study Instance UID column (an identifier). Off by default: outputs carry keyed pseudonyms only." };
+        var identifiers = new Option<bool>("--include-identifiers") { Description = "Add the Study Instance UID column and show relative paths as they are (both are, or may hold, identifiers). Off by default: outputs carry keyed pseudonyms and path hashes only." };
         var writeBack = new Option<bool>("--write-back") { Description = "Store each study's result back to the DICOMweb server as a Basic Text SR (STOW-RS) in the same study." };
         var noIsolation = new Option<bool>("--in-process-native") { Description = "Decode JPEG-LS/JPEG 2000 in this process (a native codec crash then ends the run; resume continues it)." };
         var json = new Option<bool>("--json") { Description = "Print the run summary as JSON." };
         var command = new Command(
             "diagnose",
             "Batch diagnosis: score every study of a folder or DICOMweb server with an X-ray model (ONNX Runtime, CPU).\n" +
-            "One row per study in predictions.csv: study_key (HMAC pseudonym), source (relative path, or a keyed hash of the DICOMweb study URL), " +
+            "One row per study in predictions.csv: study_key (HMAC pseudonym), source (keyed hash of the relative path, the path itself with --include-identifiers, or a keyed hash of the DICOMweb study URL), " +
             "images, score (probability of the model's positive class; for a study with several images the MAXIMUM over its images), label, " +
             "shift_score and shift_flag (the model's shift monitor; 1 = unlike the training data; empty when the model has none), " +
             "status (ok | partial: some images failed, scored from the rest | quarantined: no score, never 'no finding'), reason (failure codes).\n" +

@@ -104,6 +104,7 @@ public sealed class DiagnosisModel : IDisposable
     }
 
     /// <summary>Scores a batch of normalised images (each <see cref="ImageLength"/> floats, CHW).</summary>
+    /// <exception cref="ModelLoadException">ONNX Runtime failed (<see cref="ModelLoadError.InferenceFailed"/>) or the outputs break the contract.</exception>
     public IReadOnlyList<ImageScore> Score(IReadOnlyList<float[]> images)
     {
         ArgumentNullException.ThrowIfNull(images);
@@ -127,7 +128,17 @@ public sealed class DiagnosisModel : IDisposable
         int size = Descriptor.Recipe.Resize.Size;
         using OrtValue input = OrtValue.CreateTensorValueFromMemory(batch, [images.Count, Descriptor.Recipe.Channels, size, size]);
         using var run = new RunOptions();
-        using IDisposableReadOnlyCollection<OrtValue> outputs = _session.Run(run, ["image"], [input], ["logits", "features"]);
+        IDisposableReadOnlyCollection<OrtValue> outputs;
+        try
+        {
+            outputs = _session.Run(run, ["image"], [input], ["logits", "features"]);
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            throw new ModelLoadException(ModelLoadError.InferenceFailed, "ONNX Runtime failed to run the model", ex);
+        }
+
+        using IDisposableReadOnlyCollection<OrtValue> disposeOutputs = outputs;
         ReadOnlySpan<float> logits = outputs[0].GetTensorDataAsSpan<float>();
         ReadOnlySpan<float> features = outputs[1].GetTensorDataAsSpan<float>();
         int k = logits.Length / images.Count;

@@ -23,7 +23,8 @@ public sealed record DiagnosisOptions
     /// <summary>Studies loaded, normalised and scored together (one ONNX Runtime call per batch).</summary>
     public int BatchSize { get; init; } = 32;
 
-    /// <summary>Keep Study Instance UIDs in the outputs (they are identifiers).</summary>
+    /// <summary>Keep Study Instance UIDs and relative paths in the outputs (they are, or may hold, identifiers);
+    /// otherwise paths appear as keyed hashes.</summary>
     public bool IncludeIdentifiers { get; init; }
 
     /// <summary>fsync the journal after every study (RELIABILITY E3). Only tests and benchmarks turn it off.</summary>
@@ -84,7 +85,7 @@ public static class DiagnosisRunner
         using DiagnosisJournal journal = DiagnosisJournal.Open(options.OutputDirectory, header, options.Fsync);
         var done = new HashSet<string>(journal.Records.Select(r => r.Key), StringComparer.Ordinal);
         int resumed = done.Count;
-        IReadOnlyList<StudyHandle> all = source.Studies(pseudonyms, cancellation);
+        IReadOnlyList<StudyHandle> all = source.Studies(pseudonyms, options.IncludeIdentifiers, cancellation);
         List<StudyHandle> owned = [.. all.Where(s => options.Shard.Owns(s.Key))];
         List<StudyHandle> todo = [.. owned.Where(s => !done.Contains(s.Key))];
         if (todo.Count > 0)
@@ -168,12 +169,29 @@ public static class DiagnosisRunner
                 continue;
             }
 
-            if (isolation is not null && image.Path is not null && DecodeWorker.NeedsNativeCodec(image.File.TransferSyntax.Uid))
+            if (isolation is not null && DecodeWorker.NeedsNativeCodec(image.File.TransferSyntax.Uid))
             {
                 DecodeOutcome outcome;
-                lock (isolationLock)
+                // The worker reads files: an instance retrieved from a PACS is written to a temporary one first.
+                string? temporary = image.Path is null ? Path.Combine(Path.GetTempPath(), "medtransfer-isolated-" + Guid.NewGuid().ToString("N") + ".dcm") : null;
+                try
                 {
-                    outcome = isolation.Decode(image.Path);
+                    if (temporary is not null)
+                    {
+                        image.File.Save(temporary);
+                    }
+
+                    lock (isolationLock)
+                    {
+                        outcome = isolation.Decode(image.Path ?? temporary!);
+                    }
+                }
+                finally
+                {
+                    if (temporary is not null)
+                    {
+                        File.Delete(temporary);
+                    }
                 }
 
                 if (outcome.Failure is not null)
@@ -198,7 +216,8 @@ public static class DiagnosisRunner
             }
             catch (ImageFormatException ex)
             {
-                failures.Add(new ImageFailure(image.Name, ex.Reason.ToString()));
+                // The DICOM layer's reason (e.g. Truncated) is more telling than the imaging layer's wrapper.
+                failures.Add(new ImageFailure(image.Name, ex.InnerException is DicomFormatException inner ? inner.Reason.ToString() : ex.Reason.ToString()));
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or OutOfMemoryException)
             {

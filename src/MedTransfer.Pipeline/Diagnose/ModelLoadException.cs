@@ -17,6 +17,9 @@ public enum ModelLoadError
 
     /// <summary>The model is for another modality than X-ray.</summary>
     UnsupportedModality,
+
+    /// <summary>ONNX Runtime failed while running the model (a model fault, not an input's: the run stops and can be resumed).</summary>
+    InferenceFailed,
 }
 
 /// <summary>A model file that does not fulfil the diagnosis model contract.</summary>

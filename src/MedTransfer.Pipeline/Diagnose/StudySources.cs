@@ -4,7 +4,7 @@ using MedTransfer.Pipeline.DicomWeb;
 namespace MedTransfer.Pipeline.Diagnose;
 
 /// <summary>One image of a study, opened (or failed to open).</summary>
-/// <param name="Name">Relative path (folder input) or instance position (DICOMweb); never a DICOM identifier.</param>
+/// <param name="Name">Relative path (folder input, only with identifiers; otherwise its keyed hash) or instance position (DICOMweb).</param>
 /// <param name="File">The opened file, or null when it failed.</param>
 /// <param name="Failure">The reason code when it failed.</param>
 /// <param name="Path">The file on disk when there is one (native decoding can then run in a worker process).</param>
@@ -17,7 +17,8 @@ public sealed record LoadedStudy(string? StudyInstanceUid, IReadOnlyList<StudyIm
 
 /// <summary>A study to diagnose, not loaded yet.</summary>
 /// <param name="Key">Pseudonymous study key (<see cref="StudyPseudonyms"/>); shards split on it.</param>
-/// <param name="Source">Where it comes from, without identifiers: a relative path or a keyed hash of a DICOMweb URL.</param>
+/// <param name="Source">Where it comes from: the relative path (with identifiers; paths often hold patient IDs) or its keyed
+/// hash, or a keyed hash of the DICOMweb study URL.</param>
 /// <param name="Load">Loads the images. Failures of single images are in the result; an exception means the whole study failed.</param>
 public sealed record StudyHandle(string Key, string Source, Func<CancellationToken, LoadedStudy> Load);
 
@@ -25,7 +26,10 @@ public sealed record StudyHandle(string Key, string Source, Func<CancellationTok
 public interface IStudySource
 {
     /// <summary>Every study, in a stable order.</summary>
-    IReadOnlyList<StudyHandle> Studies(StudyPseudonyms pseudonyms, CancellationToken cancellation);
+    /// <param name="pseudonyms">Keys studies and hides paths.</param>
+    /// <param name="includeIdentifiers">Show relative paths as they are (they may name patients); otherwise as keyed hashes.</param>
+    /// <param name="cancellation">Stops the listing.</param>
+    IReadOnlyList<StudyHandle> Studies(StudyPseudonyms pseudonyms, bool includeIdentifiers, CancellationToken cancellation);
 }
 
 /// <summary>
@@ -39,9 +43,10 @@ public sealed class FolderStudySource(string root) : IStudySource
     public string Root { get; } = Path.GetFullPath(root);
 
     /// <inheritdoc />
-    public IReadOnlyList<StudyHandle> Studies(StudyPseudonyms pseudonyms, CancellationToken cancellation)
+    public IReadOnlyList<StudyHandle> Studies(StudyPseudonyms pseudonyms, bool includeIdentifiers, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(pseudonyms);
+        string Shown(string relative) => includeIdentifiers ? relative : "file:" + pseudonyms.Of("path", relative)[..16];
         if (!Directory.Exists(Root))
         {
             throw new DirectoryNotFoundException("The input folder does not exist.");
@@ -72,7 +77,8 @@ public sealed class FolderStudySource(string root) : IStudySource
             if (failure is not null)
             {
                 string reason = failure;
-                handles.Add(new StudyHandle(pseudonyms.Of("file", relative), relative, _ => new LoadedStudy(null, [new StudyImage(relative, null, reason)])));
+                string shown = Shown(relative);
+                handles.Add(new StudyHandle(pseudonyms.Of("file", relative), shown, _ => new LoadedStudy(null, [new StudyImage(shown, null, reason)])));
                 continue;
             }
 
@@ -88,23 +94,24 @@ public sealed class FolderStudySource(string root) : IStudySource
 
         foreach ((string key, (string uid, List<(string Full, string Relative)> members)) in byStudy)
         {
-            string source = members.Count == 1 ? members[0].Relative : $"{members[0].Relative} (+{members.Count - 1})";
-            handles.Add(new StudyHandle(key, source, _ => new LoadedStudy(uid, [.. members.Select(m => OpenImage(m.Full, m.Relative))])));
+            string first = Shown(members[0].Relative);
+            string source = members.Count == 1 ? first : $"{first} (+{members.Count - 1})";
+            handles.Add(new StudyHandle(key, source, _ => new LoadedStudy(uid, [.. members.Select(m => OpenImage(m.Full, Shown(m.Relative)))])));
         }
 
         handles.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
         return handles;
     }
 
-    private static StudyImage OpenImage(string full, string relative)
+    private static StudyImage OpenImage(string full, string shown)
     {
         try
         {
-            return new StudyImage(relative, DicomFile.Open(full, new DicomReaderOptions { PixelData = PixelDataLoading.Eager }), null, full);
+            return new StudyImage(shown, DicomFile.Open(full, new DicomReaderOptions { PixelData = PixelDataLoading.Eager }), null, full);
         }
         catch (DicomFormatException ex)
         {
-            return new StudyImage(relative, null, ex.Reason.ToString(), full);
+            return new StudyImage(shown, null, ex.Reason.ToString(), full);
         }
     }
 }
@@ -118,7 +125,7 @@ public sealed class DicomWebStudySource(DicomWebClient client) : IStudySource
     private const string StructuredReportClassPrefix = "1.2.840.10008.5.1.4.1.1.88.";
 
     /// <inheritdoc />
-    public IReadOnlyList<StudyHandle> Studies(StudyPseudonyms pseudonyms, CancellationToken cancellation)
+    public IReadOnlyList<StudyHandle> Studies(StudyPseudonyms pseudonyms, bool includeIdentifiers, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(pseudonyms);
         IReadOnlyList<DicomWebStudy> studies = client.SearchStudiesAsync(null, cancellation).GetAwaiter().GetResult();

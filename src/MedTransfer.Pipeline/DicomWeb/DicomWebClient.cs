@@ -11,6 +11,9 @@ public sealed record DicomWebClientOptions
     /// <summary>Largest answer accepted (bytes); a larger one is a <see cref="DicomWebError.ResponseTooLarge"/> error. Default 2 GiB − 1.</summary>
     public long MaxResponseBytes { get; init; } = int.MaxValue;
 
+    /// <summary>QIDO-RS page size (the <c>limit</c> parameter, PS3.18 §8.3.4.4). Default 500.</summary>
+    public int PageSize { get; init; } = 500;
+
     /// <summary>Time allowed for one request. Default 5 minutes.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(5);
 }
@@ -62,30 +65,45 @@ public sealed class DicomWebClient
     /// <summary>The WADO-RS URL of a study.</summary>
     public Uri StudyUri(string studyInstanceUid) => new(_root, "studies/" + Uri.EscapeDataString(studyInstanceUid));
 
-    /// <summary>QIDO-RS: studies matching <paramref name="query"/> (attribute keyword or tag → value), sorted by UID.</summary>
+    /// <summary>
+    /// QIDO-RS: studies matching <paramref name="query"/> (attribute keyword or tag → value), sorted by UID. Pages with
+    /// <c>limit</c>/<c>offset</c> until the server returns an empty page, so a server that caps its answers below the
+    /// page size (Orthanc's LimitFindResults, for one) still yields every study.
+    /// </summary>
     /// <exception cref="DicomWebException">The request failed or the answer is not DICOM JSON.</exception>
     public async Task<IReadOnlyList<DicomWebStudy>> SearchStudiesAsync(IReadOnlyDictionary<string, string>? query = null, CancellationToken cancellation = default)
     {
-        string text = query is null || query.Count == 0
+        string filter = query is null || query.Count == 0
             ? string.Empty
-            : "?" + string.Join('&', query.Select(q => Uri.EscapeDataString(q.Key) + "=" + Uri.EscapeDataString(q.Value)));
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_root, "studies" + text));
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(DicomJson));
-        (byte[] body, _) = await SendAsync(request, "QIDO-RS", cancellation).ConfigureAwait(false);
-        var studies = new List<DicomWebStudy>();
-        foreach (JsonElement item in ParseArray(body))
+            : string.Join('&', query.Select(q => Uri.EscapeDataString(q.Key) + "=" + Uri.EscapeDataString(q.Value))) + "&";
+        var studies = new Dictionary<string, DicomWebStudy>(StringComparer.Ordinal);
+        int pageSize = Math.Max(1, _options.PageSize);
+        for (int offset = 0; ; )
         {
-            string? uid = FirstString(item, "0020000D");
-            if (string.IsNullOrEmpty(uid))
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_root, string.Create(CultureInfo.InvariantCulture, $"studies?{filter}limit={pageSize}&offset={offset}")));
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(DicomJson));
+            (byte[] body, _) = await SendAsync(request, "QIDO-RS", cancellation).ConfigureAwait(false);
+            List<JsonElement> page = ParseArray(body);
+            if (page.Count == 0)
             {
-                throw new DicomWebException(DicomWebError.MalformedResponse, "QIDO-RS returned a study without a Study Instance UID");
+                break;
             }
 
-            studies.Add(new DicomWebStudy(uid, Strings(item, "00080061")));
+            foreach (JsonElement item in page)
+            {
+                string? uid = FirstString(item, "0020000D");
+                if (string.IsNullOrEmpty(uid))
+                {
+                    throw new DicomWebException(DicomWebError.MalformedResponse, "QIDO-RS returned a study without a Study Instance UID");
+                }
+
+                studies.TryAdd(uid, new DicomWebStudy(uid, Strings(item, "00080061")));
+            }
+
+            offset += page.Count;
         }
 
-        studies.Sort((a, b) => string.CompareOrdinal(a.StudyInstanceUid, b.StudyInstanceUid));
-        return studies;
+        return [.. studies.Values.OrderBy(s => s.StudyInstanceUid, StringComparer.Ordinal)];
     }
 
     /// <summary>QIDO-RS: the SOP Instance UIDs of a study's instances, optionally only those of one SOP class, sorted.</summary>

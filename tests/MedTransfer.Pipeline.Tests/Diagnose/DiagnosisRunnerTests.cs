@@ -13,7 +13,8 @@ public sealed class DiagnosisRunnerTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private DiagnosisRunResult Run(string input, string model, string outName, ShardSpec? shard = null, Action<int>? fault = null, int batch = 4)
+    // Identifiers on by default here: the tests find rows by relative path.
+    private DiagnosisRunResult Run(string input, string model, string outName, ShardSpec? shard = null, Action<int>? fault = null, int batch = 4, bool identifiers = true)
     {
         using DiagnosisModel loaded = DiagnosisModel.Load(model, threads: 2);
         return DiagnosisRunner.Run(loaded, new FolderStudySource(input), DiagnosisTestData.Keys(), new DiagnosisOptions
@@ -23,6 +24,7 @@ public sealed class DiagnosisRunnerTests : IDisposable
             Threads = 2,
             BatchSize = batch,
             AfterAppend = fault,
+            IncludeIdentifiers = identifiers,
         });
     }
 
@@ -63,16 +65,28 @@ public sealed class DiagnosisRunnerTests : IDisposable
         }
 
         Assert.Equal("NotDicom", rows.Values.Single(r => r[1].EndsWith("not-dicom.dcm", StringComparison.Ordinal))[8]);
+        // Cut inside Pixel Data: the DICOM layer's own reason (pixel data shorter than the module says), not a wrapper's.
+        Assert.Equal(nameof(DicomErrorCode.InvalidPixelModule), rows.Values.Single(r => r[1].EndsWith("truncated.dcm", StringComparison.Ordinal))[8]);
         string[] quarantine = File.ReadAllLines(Path.Combine(outDir, DiagnosisOutputs.QuarantineFile));
         Assert.Equal(poisons.Count, quarantine.Length);
 
-        // No identifiers: neither a Study Instance UID nor a patient ID/name appears in any output.
-        DicomDataset first = DicomFile.Open(good[0]).Dataset;
-        foreach (string output in Directory.GetFiles(outDir))
+        // Without --include-identifiers (RELIABILITY D1): the same keys and scores, but no Study Instance UID, patient
+        // ID or name anywhere — not even in paths, which here hold patient IDs.
+        Run(input, model, "private", identifiers: false);
+        Dictionary<string, string[]> privateRows = DiagnosisTestData.ReadCsv(Path.Combine(_dir, "private", DiagnosisOutputs.PredictionsFile));
+        Assert.Equal(rows.Keys.Order(), privateRows.Keys.Order());
+        Assert.All(privateRows, p => Assert.Equal(rows[p.Key][3], p.Value[3]));
+        Assert.All(privateRows.Values, r => Assert.StartsWith("file:", r[1], StringComparison.Ordinal));
+        foreach (string file in good)
         {
-            string text = File.ReadAllText(output);
-            Assert.DoesNotContain(first.GetString(Tag.StudyInstanceUID)!.Trim(), text, StringComparison.Ordinal);
-            Assert.DoesNotContain(first.GetString(Tag.PatientName)!.Trim(), text, StringComparison.Ordinal);
+            DicomDataset dataset = DicomFile.Open(file).Dataset;
+            foreach (string output in Directory.GetFiles(Path.Combine(_dir, "private")))
+            {
+                string text = File.ReadAllText(output);
+                Assert.DoesNotContain(dataset.GetString(Tag.StudyInstanceUID)!.Trim(), text, StringComparison.Ordinal);
+                Assert.DoesNotContain(dataset.GetString(Tag.PatientID)!.Trim(), text, StringComparison.Ordinal);
+                Assert.DoesNotContain(dataset.GetString(Tag.PatientName)!.Trim(), text, StringComparison.Ordinal);
+            }
         }
     }
 

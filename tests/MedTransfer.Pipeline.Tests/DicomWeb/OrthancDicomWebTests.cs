@@ -34,6 +34,9 @@ public sealed class OrthancDicomWebTests(OrthancServer orthanc) : IClassFixture<
         string original = files.Single(f => DicomFile.Open(f).Dataset.GetString(Tag.StudyInstanceUID)!.Trim() == uids[0]);
         Assert.Equal(DicomFile.Open(original, new DicomReaderOptions { PixelData = PixelDataLoading.Eager }).Dataset.GetBytes(Tag.PixelData).ToArray(), back.Dataset.GetBytes(Tag.PixelData).ToArray());
         Assert.Equal(uids[1], Assert.Single(one).StudyInstanceUid);
+        // Paging: pages of 2 still find every study exactly once.
+        IReadOnlyList<DicomWebStudy> paged = await new DicomWebClient(_http, orthanc.DicomWebRoot, new DicomWebClientOptions { PageSize = 2 }).SearchStudiesAsync();
+        Assert.Equal(uids, paged.Select(s => s.StudyInstanceUid));
         var missing = await Assert.ThrowsAsync<DicomWebException>(() => client.RetrieveStudyAsync("2.25.404"));
         Assert.Equal(DicomWebError.HttpStatus, missing.Reason);
     }
