@@ -93,7 +93,7 @@ internal static class ModelCommands
             TrainBenchmarkResult r = TrainBenchmark.Run(options, !parse.GetValue(noReference));
             if (parse.GetValue(json))
             {
-                output.WriteLine(JsonSerializer.Serialize(new { r.Options, r.Device, r.Ours, r.Reference, r.ReferenceUnavailable, r.TrainRatio, r.InferenceRatio }, s_json));
+                output.WriteLine(JsonSerializer.Serialize(new { r.Options, r.Device, r.Ours, r.Reference, r.ReferenceSameLevers, r.ReferenceUnavailable, r.TrainRatio, r.InferenceRatio, r.TrainRatioSameLevers, r.InferenceRatioSameLevers }, s_json));
                 return CliApp.ExitCodes.Success;
             }
 
@@ -101,8 +101,14 @@ internal static class ModelCommands
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  MedTransfer ({r.Ours.Version}): train {r.Ours.TrainImagesPerSecond:F1} images/s, inference {r.Ours.InferenceImagesPerSecond:F1} images/s"));
             if (r.Reference is { } p)
             {
-                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {p.Version}: train {p.TrainImagesPerSecond:F1} images/s, inference {p.InferenceImagesPerSecond:F1} images/s"));
-                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  ratio (ours / PyTorch): train {r.TrainRatio:F2}x, inference {r.InferenceRatio:F2}x"));
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {p.Version}, default fp32 NCHW: train {p.TrainImagesPerSecond:F1} images/s, inference {p.InferenceImagesPerSecond:F1} images/s"));
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  ratio (ours / PyTorch default): train {r.TrainRatio:F2}x, inference {r.InferenceRatio:F2}x"));
+            }
+
+            if (r.ReferenceSameLevers is { } q)
+            {
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {q.Version}, same levers: train {q.TrainImagesPerSecond:F1} images/s, inference {q.InferenceImagesPerSecond:F1} images/s"));
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  ratio (ours / PyTorch same levers): train {r.TrainRatioSameLevers:F2}x, inference {r.InferenceRatioSameLevers:F2}x"));
             }
             else if (r.ReferenceUnavailable is not null)
             {

@@ -30,16 +30,23 @@ public sealed record ThroughputResult(string Name, double TrainImagesPerSecond, 
 /// <summary>Our throughput, the reference's (or why it is missing), and the ratios.</summary>
 /// <param name="Options">What was measured.</param>
 /// <param name="Ours">MedTransfer (TorchSharp, imported ONNX graph).</param>
-/// <param name="Reference">PyTorch running the same architecture, or null.</param>
+/// <param name="Reference">PyTorch running the same architecture in its default setting (fp32, NCHW), or null.</param>
+/// <param name="ReferenceSameLevers">PyTorch with the same channels-last/bf16 choices as ours (null when none are on, or unavailable).</param>
 /// <param name="ReferenceUnavailable">Why the reference did not run.</param>
 /// <param name="Device">Device used.</param>
-public sealed record TrainBenchmarkResult(TrainBenchmarkOptions Options, ThroughputResult Ours, ThroughputResult? Reference, string? ReferenceUnavailable, string Device)
+public sealed record TrainBenchmarkResult(TrainBenchmarkOptions Options, ThroughputResult Ours, ThroughputResult? Reference, ThroughputResult? ReferenceSameLevers, string? ReferenceUnavailable, string Device)
 {
-    /// <summary>Our training throughput / the reference's.</summary>
+    /// <summary>Our training throughput / the default reference's.</summary>
     public double? TrainRatio => Reference is null ? null : Ours.TrainImagesPerSecond / Reference.TrainImagesPerSecond;
 
-    /// <summary>Our inference throughput / the reference's.</summary>
+    /// <summary>Our inference throughput / the default reference's.</summary>
     public double? InferenceRatio => Reference is null ? null : Ours.InferenceImagesPerSecond / Reference.InferenceImagesPerSecond;
+
+    /// <summary>Our training throughput / the reference's with the same levers.</summary>
+    public double? TrainRatioSameLevers => ReferenceSameLevers is null ? null : Ours.TrainImagesPerSecond / ReferenceSameLevers.TrainImagesPerSecond;
+
+    /// <summary>Our inference throughput / the reference's with the same levers.</summary>
+    public double? InferenceRatioSameLevers => ReferenceSameLevers is null ? null : Ours.InferenceImagesPerSecond / ReferenceSameLevers.InferenceImagesPerSecond;
 }
 
 /// <summary>
@@ -60,6 +67,7 @@ public static class TrainBenchmark
         Device device = Runtime.TorchRuntime.SelectDevice(options.Device);
         ThroughputResult ours = MeasureOurs(options, device);
         ThroughputResult? reference = null;
+        ThroughputResult? sameLevers = null;
         string? why = null;
         if (withReference)
         {
@@ -69,11 +77,15 @@ public static class TrainBenchmark
             }
             else
             {
-                reference = MeasureReference(options, get_num_threads(), out why);
+                reference = MeasureReference(options with { ChannelsLast = false, Bf16Inference = false }, get_num_threads(), out why);
+                if (reference is not null && (options.ChannelsLast || options.Bf16Inference))
+                {
+                    sameLevers = MeasureReference(options, get_num_threads(), out why);
+                }
             }
         }
 
-        return new TrainBenchmarkResult(options, ours, reference, why, device.ToString());
+        return new TrainBenchmarkResult(options, ours, reference, sameLevers, why, device.ToString());
     }
 
     private static ThroughputResult MeasureOurs(TrainBenchmarkOptions o, Device device)

@@ -157,6 +157,35 @@ internal sealed record Window2d(long[] Kernel, long[] Strides, long[] Dilations,
 
     public static bool Symmetric(long[] pads) => pads[0] == pads[2] && pads[1] == pads[3];
 
+    /// <summary>
+    /// Symmetric pads (begin, begin) that read exactly the same windows as the asymmetric ONNX pads for
+    /// this input size, or null. With pads (b, e), e ≤ b, the windows start at −b either way; when the
+    /// output count is the same the extra end padding is never reached. CNTK's stride-2 layers
+    /// (pads [1,1,0,0] on even sizes) qualify, which saves an explicit padding copy in forward and backward.
+    /// </summary>
+    public long[]? EquivalentSymmetricPads(long[] pads, long height, long width)
+    {
+        long[] size = [height, width];
+        for (int axis = 0; axis < 2; axis++)
+        {
+            long b = pads[axis], e = pads[axis + 2];
+            if (e > b)
+            {
+                return null;
+            }
+
+            long span = ((Kernel[axis] - 1) * Dilations[axis]) + 1;
+            long asymmetric = size[axis] + b + e - span;
+            long symmetric = size[axis] + (2 * b) - span;
+            if (CeilMode || asymmetric < 0 || asymmetric / Strides[axis] != symmetric / Strides[axis])
+            {
+                return null;
+            }
+        }
+
+        return [pads[0], pads[1]];
+    }
+
     /// <summary>torch pad order: last dimension first (W begin, W end, H begin, H end).</summary>
     public static long[] TorchPad(long[] pads) => [pads[1], pads[3], pads[0], pads[2]];
 }
@@ -220,6 +249,11 @@ internal sealed class ConvNode : OnnxNode
         if (Window2d.Symmetric(pads))
         {
             return [F.conv2d(x, weight, bias, _window.Strides, [pads[0], pads[1]], _window.Dilations, _groups)];
+        }
+
+        if (_window.EquivalentSymmetricPads(pads, x.shape[2], x.shape[3]) is { } same)
+        {
+            return [F.conv2d(x, weight, bias, _window.Strides, same, _window.Dilations, _groups)];
         }
 
         using Tensor padded = F.pad(x, Window2d.TorchPad(pads));
@@ -350,10 +384,11 @@ internal sealed class MaxPoolNode : OnnxNode
     {
         Tensor x = Required(inputs, 0, Proto);
         long[] pads = _window.PadsFor(x.shape[2], x.shape[3]);
-        bool torchCanPad = Window2d.Symmetric(pads) && pads[0] * 2 <= _window.Kernel[0] && pads[1] * 2 <= _window.Kernel[1];
+        long[]? symmetric = Window2d.Symmetric(pads) ? [pads[0], pads[1]] : _window.EquivalentSymmetricPads(pads, x.shape[2], x.shape[3]);
+        bool torchCanPad = symmetric is not null && symmetric[0] * 2 <= _window.Kernel[0] && symmetric[1] * 2 <= _window.Kernel[1];
         if (torchCanPad)
         {
-            return [F.max_pool2d(x, _window.Kernel, _window.Strides, [pads[0], pads[1]], _window.Dilations, _window.CeilMode)];
+            return [F.max_pool2d(x, _window.Kernel, _window.Strides, symmetric!, _window.Dilations, _window.CeilMode)];
         }
 
         using Tensor padded = F.pad(x, Window2d.TorchPad(pads), PaddingModes.Constant, double.NegativeInfinity);

@@ -56,6 +56,18 @@ public sealed class OnnxGraphModuleTests
         Assert.True(ParityError(g.Build(), [2, 4, 11, 13]) <= 1e-5);
     }
 
+    [Theory]
+    [InlineData(12)] // even: the end padding is never read, the symmetric shortcut applies
+    [InlineData(13)] // odd: it is read, the explicit padding path runs
+    public void StrideTwoWithCntkPads_MatchesOnnxRuntime_OnEvenAndOddSizes(int size)
+    {
+        var g = new TestGraphs();
+        g.Input("x", 2, 3, size, size).Output("y");
+        g.Node("Conv", ["x", g.Weights(4, 3, 3, 3)], ["c"], Ints("strides", 2, 2), Ints("pads", 1, 1, 0, 0));
+        g.Node("MaxPool", ["c"], ["y"], Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 1, 1, 0, 0));
+        Assert.True(ParityError(g.Build(), [2, 3, size, size]) <= 1e-5);
+    }
+
     [Fact]
     public void Conv_SameUpperAutoPad_MatchesOnnxRuntime()
     {
