@@ -23,6 +23,11 @@ internal static class RunCommand
         var outDir = new Option<DirectoryInfo?>("--out") { Description = "Run folder (default: runs/<protocol name>)." };
         var device = new Option<string?>("--device") { Description = "auto, cpu or cuda (default: the protocol's). CPU runs repeat bit for bit; CUDA runs do not." };
         var json = new Option<bool>("--json") { Description = "Print the summary as JSON instead of a table." };
+        var shard = new Option<string?>("--shard")
+        {
+            Description = "Run only shard i of n of the protocol's sweep (baselines and methods × seeds), e.g. 2/8 for a Slurm array or " +
+                "Kubernetes Indexed Job; writes one result file per item into OUT/items/ — combine them with `medtransfer protocol merge`.",
+        };
         var command = new Command(
             "run",
             "Run an experiment protocol end to end: index and split the data by patient, normalize, extract ImageNet features, " +
@@ -33,6 +38,7 @@ internal static class RunCommand
         command.Options.Add(outDir);
         command.Options.Add(device);
         command.Options.Add(json);
+        command.Options.Add(shard);
         command.SetAction(parse =>
         {
             try
@@ -43,9 +49,32 @@ internal static class RunCommand
                 var options = new RunOptions(folder, parse.GetValue(device), code.ToString());
                 Directory.CreateDirectory(folder);
                 File.WriteAllText(Path.Combine(folder, "protocol.resolved.yaml"), ProtocolSerializer.ToYaml(protocol));
+                if (parse.GetValue(shard) is { } shardText)
+                {
+                    Pipeline.Sharding.ShardSpec spec = Pipeline.Sharding.ShardSpec.Parse(shardText);
+                    using var shardLog = new StreamWriter(Path.Combine(folder, $"run.shard-{spec.Index}-of-{spec.Count}.log"), append: false, Encoding.UTF8);
+                    IReadOnlyList<string> files = ExperimentRunner.RunShard(protocol, options, spec, new Relay(p =>
+                    {
+                        shardLog.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{DateTime.UtcNow:O} {p.Stage} {p.Done}/{p.Total} {p.Detail}"));
+                        if (p.Stage == "train" && p.Detail?.Contains("target AUROC", StringComparison.Ordinal) == true && !parse.GetValue(json))
+                        {
+                            console.MarkupLine(Markup.Escape(p.Detail));
+                        }
+                    }));
+                    output.WriteLine(parse.GetValue(json)
+                        ? JsonSerializer.Serialize(new { shard = shardText, items = files })
+                        : $"Shard {shardText}: {files.Count} item(s) written to {Path.Combine(folder, "items")}.");
+                    return CliApp.ExitCodes.Success;
+                }
+
                 using var log = new StreamWriter(Path.Combine(folder, "run.log"), append: false, Encoding.UTF8);
                 RunOutcome outcome = Execute(console, log, protocol, options, showProgress: !parse.GetValue(json));
                 return Finish(console, output, protocol, outcome, code, parse.GetValue(json));
+            }
+            catch (FormatException ex)
+            {
+                error.WriteLine($"error: {ex.Message}");
+                return CliApp.ExitCodes.Usage;
             }
             catch (ProtocolException ex)
             {

@@ -11,6 +11,8 @@ using MedTransfer.Imaging.Normalization;
 using MedTransfer.Imaging.Splits;
 using MedTransfer.Pipeline.Evaluate;
 using MedTransfer.Pipeline.Protocols;
+using MedTransfer.Pipeline.Sharding;
+using MedTransfer.Pipeline.Sweeps;
 using MedTransfer.Training.Adaptation;
 using MedTransfer.Training.Backbones;
 using MedTransfer.Training.Configuration;
@@ -64,33 +66,9 @@ public static class ExperimentRunner
         ArgumentNullException.ThrowIfNull(protocol);
         ArgumentNullException.ThrowIfNull(options);
         var wall = Stopwatch.StartNew();
-        CheckSupported(protocol);
-        TorchRuntime.EnsureAvailable();
-        Device device = TorchRuntime.SelectDevice(options.Device ?? protocol.Device);
-        Directory.CreateDirectory(options.OutputDirectory);
-        var quarantine = new ConcurrentBag<string>();
-
-        // 1. Index and split by patient, source and target separately.
-        Manifest manifest = Index(protocol, progress, quarantine, cancellationToken);
-        XrayRecipe recipe = protocol.Preprocessing.Xray ?? new XrayRecipe();
-        int size = recipe.Resize.Size;
-
-        // 2. Normalize every image once (single channel; the backbone replicates it).
-        var images = Normalize(manifest, protocol, recipe, progress, quarantine, cancellationToken);
-        var rows = manifest.Rows.Where(r => images.ContainsKey(r.Id)).ToList();
-        Sets sets = BuildSets(rows, images, size, protocol);
-        ManifestFile.Save(new Manifest(rows), Path.Combine(options.OutputDirectory, "manifest.csv"));
-
-        // 3. Pretrained features (frozen backbone), diagnostics before training.
-        var baseConfig = FineTuneFor(protocol, seed: protocol.Seeds[0], scratch: false);
-        using TransferModel pretrained = TransferModel.Create(baseConfig);
-        pretrained.to(device);
-        var features = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach ((string name, ImageSet set) in sets.All)
-        {
-            features[name] = BackboneFeatures(pretrained, set, device, progress, name);
-        }
-
+        (Device device, ConcurrentBag<string> quarantine, List<ManifestRow> rows, Sets sets, XrayRecipe recipe, int size, TransferModel pretrainedModel, Dictionary<string, Tensor> features) =
+            Prepare(protocol, options, progress, cancellationToken);
+        using TransferModel pretrained = pretrainedModel;
         var transferability = Transferability(sets, features);
         double[][] all = [.. sets.All.SelectMany(s => ToRows(features[s.Name]))];
         string[] allSites = [.. sets.All.SelectMany(s => s.Set.Domains)];
@@ -214,6 +192,86 @@ public static class ExperimentRunner
         }
 
         return new RunOutcome(results, evaluation, predictionRows, [.. quarantine.Order(StringComparer.Ordinal)], options.OutputDirectory);
+    }
+
+    private static (Device Device, ConcurrentBag<string> Quarantine, List<ManifestRow> Rows, Sets Sets, XrayRecipe Recipe, int Size, TransferModel Pretrained, Dictionary<string, Tensor> Features) Prepare(
+        ExperimentProtocol protocol, RunOptions options, IProgress<RunProgress>? progress, CancellationToken cancellationToken)
+    {
+        CheckSupported(protocol);
+        TorchRuntime.EnsureAvailable();
+        Device device = TorchRuntime.SelectDevice(options.Device ?? protocol.Device);
+        Directory.CreateDirectory(options.OutputDirectory);
+        var quarantine = new ConcurrentBag<string>();
+
+        // 1. Index and split by patient, source and target separately.
+        Manifest manifest = Index(protocol, progress, quarantine, cancellationToken);
+        XrayRecipe recipe = protocol.Preprocessing.Xray ?? new XrayRecipe();
+        int size = recipe.Resize.Size;
+
+        // 2. Normalize every image once (single channel; the backbone replicates it).
+        var images = Normalize(manifest, protocol, recipe, progress, quarantine, cancellationToken);
+        var rows = manifest.Rows.Where(r => images.ContainsKey(r.Id)).ToList();
+        Sets sets = BuildSets(rows, images, size, protocol);
+        ManifestFile.Save(new Manifest(rows), Path.Combine(options.OutputDirectory, "manifest.csv"));
+
+        // 3. Pretrained features (frozen backbone), diagnostics before training.
+        var baseConfig = FineTuneFor(protocol, seed: protocol.Seeds[0], scratch: false);
+        TransferModel pretrained = TransferModel.Create(baseConfig);
+        pretrained.to(device);
+        var features = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach ((string name, ImageSet set) in sets.All)
+        {
+            features[name] = BackboneFeatures(pretrained, set, device, progress, name);
+        }
+
+        return (device, quarantine, rows, sets, recipe, size, pretrained, features);
+    }
+
+    /// <summary>
+    /// Runs one shard of the protocol's sweep (<see cref="SweepPlan"/>: baselines and methods × seeds,
+    /// partitioned by <paramref name="shard"/>) and writes one result file per item into
+    /// <c>OUT/items/</c>, for <c>medtransfer protocol merge</c>. Diagnostics, the full evaluation and
+    /// the export belong to unsharded runs.
+    /// </summary>
+    /// <returns>The result files written.</returns>
+    public static IReadOnlyList<string> RunShard(ExperimentProtocol protocol, RunOptions options, ShardSpec shard, IProgress<RunProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(protocol);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(shard);
+        SweepPlan plan = SweepPlan.Expand(protocol);
+        IReadOnlyList<WorkItem> items = plan.ForShard(shard);
+        (Device device, _, _, Sets sets, _, _, TransferModel pretrained, Dictionary<string, Tensor> features) = Prepare(protocol, options, progress, cancellationToken);
+        var written = new List<string>();
+        string folder = Path.Combine(options.OutputDirectory, "items");
+        try
+        {
+            for (int i = 0; i < items.Count; i++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                WorkItem item = items[i];
+                using TrainedRun run = TrainOne(protocol, item.MethodName, item.Seed, sets, features, device, progress, i, items.Count, cancellationToken);
+                var metrics = new Dictionary<string, double>(StringComparer.Ordinal)
+                {
+                    ["target_auroc"] = run.Result.TargetAuroc,
+                    ["source_auroc"] = run.Result.SourceAuroc,
+                    ["target_accuracy"] = run.Result.TargetAccuracy,
+                };
+                var details = new System.Text.Json.Nodes.JsonObject { ["selected_by"] = run.Result.SelectedBy, ["is_oracle"] = run.Result.IsOracle, ["steps"] = run.Result.Steps };
+                written.Add(SweepResults.WriteItem(folder, plan, item, metrics, details));
+                progress?.Report(new RunProgress("train", i + 1, items.Count, string.Create(CultureInfo.InvariantCulture, $"{item.Id}: target AUROC {run.Result.TargetAuroc:F3}")));
+            }
+        }
+        finally
+        {
+            pretrained.Dispose();
+            foreach (Tensor t in features.Values)
+            {
+                t.Dispose();
+            }
+        }
+
+        return written;
     }
 
     private static void CheckSupported(ExperimentProtocol protocol)
