@@ -48,8 +48,10 @@ namespace MedTransfer.Pipeline.Runs;
 /// <see cref="ImageResizer.ToSquare"/>), padded with the mapped value of the volume's smallest z (its air).
 /// </para>
 /// <para>
-/// <b>Failures.</b> A series with a missing, unreadable or geometrically unusable file, a failed assembly, duplicate
-/// slice positions (file-to-slice mapping ambiguous), multi-frame or mosaic files (a file is not one slice), or a
+/// <b>Failures.</b> A series with a missing, unreadable or geometrically unusable file, a failed assembly, a gap in
+/// its slice positions (a slice missing inside the stack, e.g. a file the indexer could not read; the per-volume
+/// statistics would be off; a slice missing at either end cannot be detected), duplicate slice positions
+/// (file-to-slice mapping ambiguous), multi-frame or mosaic files (a file is not one slice), or a
 /// foreground without spread is put in the quarantine as one entry naming its folder, the row count and the
 /// reason (no values from the files); its rows get no image. Rows that are not DICOM or have no series are
 /// quarantined one by one. Only cancellation and recipe refusals throw.
@@ -232,8 +234,13 @@ public static class MriSlices
                 throw new SeriesRejectedException("two or more slices share a position: which file is which slice is ambiguous");
             }
 
+            if ((assembled.Report.Flags & GeometryFlags.MissingSlices) != 0)
+            {
+                throw new SeriesRejectedException(Invariant($"about {assembled.Report.MissingSliceEstimate} slice(s) are missing inside the stack: the volume is incomplete"));
+            }
+
             MriNormalization normalized = MriNormalizer.Normalize(assembled.Volume, normalizeRecipe);
-            if (normalized.Report.Warnings.Any(w => w.Code == NormalizationWarningCode.ZeroSpread))
+            if (normalized.Report.Has(NormalizationWarningCode.ZeroSpread))
             {
                 throw new SeriesRejectedException("the foreground has zero spread: the volume has no contrast to standardise");
             }
