@@ -46,6 +46,12 @@ internal static class RunCommand
                 ExperimentProtocol protocol = ProtocolLoader.Load(parse.GetValue(protocolArg)!.FullName);
                 string folder = parse.GetValue(outDir)?.FullName ?? Path.Combine("runs", protocol.Name);
                 CodeVersion code = CodeVersion.Of(typeof(RunCommand));
+                AugmentationSpec a = protocol.Training.Augmentation;
+                if (a.RotationDeg != 0 || a.Scale != 0 || a.Translate != 0 || a.Brightness != 0 || a.Contrast != 0 || a.Gamma != 0 || a.Noise != 0 || a.HorizontalFlip)
+                {
+                    error.WriteLine("note: training.augmentation is not applied by `run` in this version (frozen-backbone features are computed once, and the adaptation trainer does not augment); `medtransfer train` and FineTuneTrainer do apply it.");
+                }
+
                 var options = new RunOptions(folder, parse.GetValue(device), code.ToString());
                 Directory.CreateDirectory(folder);
                 File.WriteAllText(Path.Combine(folder, "protocol.resolved.yaml"), ProtocolSerializer.ToYaml(protocol));

@@ -161,8 +161,9 @@ public static class ExperimentRunner
 
         // 9. Export the selected model with its recipe and shift monitor.
         ShiftMonitor monitor = ShiftMonitor.Fit([.. chosen.SourceTrainFeatures], [.. chosen.SourceValFeatures]);
-        var metadata = new ExportMetadata(["negative", "positive"], 1, "xray", recipe.ToJson(), monitor.ToJson(), protocol.ComputeHash(), firstSeed, options.CodeVersion);
-        ModelExporter.Save(chosen.Model, metadata, Path.Combine(options.OutputDirectory, "model", "model.onnx"), channels: recipe.Channels);
+        bool isMri = protocol.Data.Modality == ProtocolModality.Mri;
+        var metadata = new ExportMetadata(["negative", "positive"], 1, isMri ? "mri" : "xray", isMri ? (protocol.Preprocessing.Mri ?? new MriRecipe()).ToJson() : recipe.ToJson(), monitor.ToJson(), protocol.ComputeHash(), firstSeed, options.CodeVersion);
+        ModelExporter.Save(chosen.Model, metadata, Path.Combine(options.OutputDirectory, "model", "model.onnx"), channels: isMri ? 1 : recipe.Channels);
 
         WritePredictions(Path.Combine(options.OutputDirectory, "predictions.csv"), predictionRows);
         var results = new RunResults(
@@ -206,10 +207,21 @@ public static class ExperimentRunner
         // 1. Index and split by patient, source and target separately.
         Manifest manifest = Index(protocol, progress, quarantine, cancellationToken);
         XrayRecipe recipe = protocol.Preprocessing.Xray ?? new XrayRecipe();
-        int size = recipe.Resize.Size;
+        bool mri = protocol.Data.Modality == ProtocolModality.Mri;
+        int size = mri ? protocol.Preprocessing.MriSliceSize : recipe.Resize.Size;
 
-        // 2. Normalize every image once (single channel; the backbone replicates it).
-        var images = Normalize(manifest, protocol, recipe, progress, quarantine, cancellationToken);
+        // 2. Normalize every image once (single channel; the backbone replicates it). MR rows are slices
+        //    of series: each gets its own slice of the z-scored volume (MriSlices).
+        var mriQuarantine = new List<string>();
+        var images = mri
+            ? MriSlices.Normalize(manifest.Rows, [.. protocol.Data.Sources.Select(s => s.FullPath)], protocol.Preprocessing.Mri ?? new MriRecipe(), size,
+                new Relay<(int Done, int Total)>(p => progress?.Report(new RunProgress("normalize", p.Done, p.Total, "MR series"))), mriQuarantine, cancellationToken)
+            : Normalize(manifest, protocol, recipe, progress, quarantine, cancellationToken);
+        foreach (string q in mriQuarantine)
+        {
+            quarantine.Add(q);
+        }
+
         var rows = manifest.Rows.Where(r => images.ContainsKey(r.Id)).ToList();
         Sets sets = BuildSets(rows, images, size, protocol);
         ManifestFile.Save(new Manifest(rows), Path.Combine(options.OutputDirectory, "manifest.csv"));
@@ -276,11 +288,6 @@ public static class ExperimentRunner
 
     private static void CheckSupported(ExperimentProtocol protocol)
     {
-        if (protocol.Data.Modality != ProtocolModality.Xray)
-        {
-            throw Unsupported("data.modality", $"`medtransfer run` trains on 2-D radiographs in this version; '{ProtocolNames.Of(protocol.Data.Modality)}' protocols validate but cannot run yet.");
-        }
-
         if (protocol.Model.Strategy is not (FineTuningStrategy.FeatureExtraction or FineTuningStrategy.Full))
         {
             throw Unsupported("model.strategy", $"`medtransfer run` trains every method through the adaptation trainer, which supports 'feature-extraction' and 'full'; '{ProtocolNames.Of(protocol.Model.Strategy)}' is available to fine-tuning without adaptation (FineTuneTrainer).");
@@ -369,7 +376,8 @@ public static class ExperimentRunner
 
                 if (set.Count < 2)
                 {
-                    throw Unsupported("data.split", $"the {role} {part} partition has {set.Count} image(s); a run needs at least 2 in each (more data or other fractions).");
+                    int patients = rows.Where(r => sites.Contains(r.Site)).Select(r => r.Patient).Distinct(StringComparer.Ordinal).Count();
+                    throw Unsupported("data.split", $"the {role} {part} partition has {set.Count} image(s) ({patients} {role} patient(s) in all, split by patient); a run needs at least 2 images in each partition: use more patients or other fractions.");
                 }
 
                 sets.All.Add(($"{role}-{part}", set));
@@ -382,7 +390,7 @@ public static class ExperimentRunner
     private static FineTuneConfig FineTuneFor(ExperimentProtocol p, int seed, bool scratch) => new()
     {
         Backbone = scratch ? BackboneNames.ResNet18Scratch : BackboneNames.ResNet18ImageNet,
-        ImageSize = p.Preprocessing.Xray?.Resize.Size ?? 128,
+        ImageSize = p.Data.Modality == ProtocolModality.Mri ? p.Preprocessing.MriSliceSize : p.Preprocessing.Xray?.Resize.Size ?? 128,
         Head = p.Model.Head == HeadKind.Bottleneck ? "bottleneck" : "linear",
         BottleneckWidth = p.Model.BottleneckWidth,
         Classes = p.Model.Classes,
@@ -815,6 +823,11 @@ public static class ExperimentRunner
         }
 
         public TrainingCurves ToCurves() => new(_loss, _transfer, _lambda, _lr, _disc);
+    }
+
+    private sealed class Relay<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
     }
 
     private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
