@@ -153,6 +153,13 @@ public static class ManifestTraining
         IReadOnlyList<ManifestRow> rows = Select(manifest, config.BatchSize);
         IReadOnlyList<string> roots = options.Roots.Count > 0 ? options.Roots : [Path.GetDirectoryName(Path.GetFullPath(options.ManifestPath))!];
 
+        int outside = rows.Count(r => r.Root < 0 || r.Root >= roots.Count);
+        if (outside > 0)
+        {
+            throw new TrainingInputException(TrainingInputError.ImagesMissing, string.Create(CultureInfo.InvariantCulture,
+                $"{outside} row(s) are relative to root folder number {rows.Max(r => r.Root) + 1} but {roots.Count} root(s) were given: pass every folder given to ingest with --root, in order."));
+        }
+
         TorchRuntime.EnsureAvailable();
         Device device = TorchRuntime.SelectDevice(options.Device);
 
@@ -187,6 +194,12 @@ public static class ManifestTraining
         var metadata = new ExportMetadata(["negative", "positive"], 1, "xray", recipe.ToJson(), null, null, config.Seed, options.CodeVersion);
         ModelExporter.Save(model, metadata, Path.Combine(folder, ModelFile), channels: recipe.Channels);
         WritePredictions(Path.Combine(folder, PredictionsFile), rows, [(validation, validationScores, "val"), (test, testScores, "test")]);
+
+        if (outcome.ResumedFromStep == outcome.StepsRun && PreviousThroughput(Path.Combine(folder, TrainingFile)) is { } previous)
+        {
+            // A finished run resumed: no step ran in this process, so the recorded throughput stays the one measured.
+            outcome = outcome with { ImagesPerSecond = previous };
+        }
 
         var result = new ManifestTrainingResult(outcome, train.Count, validation.Count, test.Count, auroc, accuracy,
             [.. skipped.Order(StringComparer.Ordinal)], manifest.ManifestHash, folder, wall.Elapsed.TotalSeconds);
@@ -288,13 +301,6 @@ public static class ManifestTraining
 
     private static Dictionary<string, float[]> Normalize(IReadOnlyList<ManifestRow> rows, IReadOnlyList<string> roots, XrayRecipe recipe, ConcurrentBag<string> skipped, CancellationToken ct)
     {
-        int outside = rows.Count(r => r.Root < 0 || r.Root >= roots.Count);
-        if (outside > 0)
-        {
-            throw new TrainingInputException(TrainingInputError.ImagesMissing, string.Create(CultureInfo.InvariantCulture,
-                $"{outside} row(s) are relative to root folder number {rows.Max(r => r.Root) + 1} but {roots.Count} root(s) were given: pass every folder given to ingest with --root, in order."));
-        }
-
         var result = new ConcurrentDictionary<string, float[]>(StringComparer.Ordinal);
         int missing = 0;
         Parallel.ForEach(rows, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Environment.ProcessorCount), CancellationToken = ct }, row =>
@@ -399,6 +405,19 @@ public static class ManifestTraining
             r.Seconds,
         };
         return JsonSerializer.Serialize(document, s_json);
+    }
+
+    private static double? PreviousThroughput(string path)
+    {
+        try
+        {
+            using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(path));
+            return doc.RootElement.TryGetProperty("images_per_second", out JsonElement v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
+        }
+        catch (Exception ex) when (ex is IOException or JsonException)
+        {
+            return null;
+        }
     }
 
     private static void WriteAtomically(string path, string text)
