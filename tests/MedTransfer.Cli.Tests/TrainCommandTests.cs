@@ -164,6 +164,20 @@ public sealed class TrainCommandTests(IngestedSiteA data) : IClassFixture<Ingest
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
+    public void Train_SameSeedTwiceOnCpu_GivesIdenticalPredictionsAndModel()
+    {
+        string first = NewRunFolder();
+        string second = NewRunFolder();
+        (int code, _, string error) = CliRunner.Run(Fast(first, "--json"));
+        Assert.True(code == 0, error);
+        (code, _, error) = CliRunner.Run(Fast(second, "--json"));
+        Assert.True(code == 0, error);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(first, "predictions.csv")), File.ReadAllBytes(Path.Combine(second, "predictions.csv")));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(first, "model.onnx")), File.ReadAllBytes(Path.Combine(second, "model.onnx")));
+    }
+
+    [Fact]
     public void Train_MissingManifest_IsAUsageErrorOnOneLine()
     {
         (int code, _, string error) = CliRunner.Run("train", Path.Combine(data.Directory, "absent.csv"), "--out", NewRunFolder());
