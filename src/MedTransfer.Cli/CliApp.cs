@@ -35,6 +35,7 @@ internal static class CliApp
         bench.Subcommands.Add(DiagnoseCommands.Bench(console, output, error));
         root.Subcommands.Add(bench);
         root.Subcommands.Add(RunCommand.Create(console, output, error));
+        root.Subcommands.Add(TrainCommand.Create(console, output, error));
         root.Subcommands.Add(ModelCommands.Create(console, output, error));
         root.Subcommands.Add(DiagnoseCommands.Diagnose(console, output, error));
         root.Subcommands.Add(DiagnoseCommands.Merge(console, output, error));
