@@ -119,7 +119,7 @@ public sealed record FineTuneConfig
     /// <summary>Base learning rate.</summary>
     public double LearningRate { get; init; } = 0.01;
 
-    /// <summary>Learning-rate multiplier of the new head relative to the backbone.</summary>
+    /// <summary>Learning-rate multiplier of the new head relative to the backbone (not used under feature extraction, where only the head trains).</summary>
     public double HeadLrMultiplier { get; init; } = 10;
 
     /// <summary>SGD momentum (AdamW β1).</summary>

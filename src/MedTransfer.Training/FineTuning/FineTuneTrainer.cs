@@ -328,7 +328,9 @@ public sealed class FineTuneTrainer
             }
         }
 
-        groups.Add(new ParameterGroup("head", [.. model.HeadParameters()], _config.HeadLrMultiplier, decay));
+        // The head's multiplier is relative to the backbone; with a frozen backbone the head trains at the base rate.
+        double headMultiplier = _config.Strategy == StrategyNames.FeatureExtraction ? 1 : _config.HeadLrMultiplier;
+        groups.Add(new ParameterGroup("head", [.. model.HeadParameters()], headMultiplier, decay));
         return groups;
     }
 
