@@ -314,7 +314,7 @@ public static class RunReport
                 "Observed label prevalence per site (all partitions); compare the BBSE estimate of the target's positive share above"));
         }
 
-        blocks.Add(new Callout(string.IsNullOrWhiteSpace(bias.Verdict) ? "No verdict was produced." : bias.Verdict, bias.SiteProbe.MacroAuc >= 0.8 ? "risk" : "warning"));
+        blocks.Add(new Callout(string.IsNullOrWhiteSpace(bias.Verdict) ? "No verdict was produced." : bias.Verdict, bias.SiteProbe.MacroAuc >= 0.9 ? "risk" : "warning"));
         return [.. blocks];
     }
 
