@@ -384,7 +384,7 @@ public static class RunReport
         foreach (MethodSeedResult r in adversarial.Where(r => DiscriminatorSaturated(r.Curves.DiscriminatorAccuracy)))
         {
             blocks.Add(new Callout(
-                $"{Name(r)}: the domain discriminator's accuracy stayed at or above {SaturationAccuracy.ToString("F2", CultureInfo.InvariantCulture)} for the last {SaturationTail:P0} of the steps. Adversarial training is not aligning the domains (the feature extractor lost the game); check λ, the learning rates and the gradient reversal before trusting this method's results.",
+                $"{Name(r)}: the domain discriminator's accuracy stayed at or above {SaturationAccuracy.ToString("F2", CultureInfo.InvariantCulture)} for the last {Percent(SaturationTail)} of the steps. Adversarial training is not aligning the domains (the feature extractor lost the game); check λ, the learning rates and the gradient reversal before trusting this method's results.",
                 "risk"));
         }
 
@@ -425,7 +425,7 @@ public static class RunReport
         ]),
     ];
 
-    private static string Percent(double v) => double.IsNaN(v) ? "n/a" : v.ToString("P0", CultureInfo.InvariantCulture);
+    private static string Percent(double v) => double.IsNaN(v) ? "n/a" : string.Create(CultureInfo.InvariantCulture, $"{v * 100:F0}%");
 
     private static string Fmt(double v) => double.IsNaN(v) ? "n/a" : v.ToString("F3", CultureInfo.InvariantCulture);
 }

@@ -180,7 +180,8 @@ public static class Charts
 
         if (drawn.Count > 0)
         {
-            plot.ShowLegend(Alignment.UpperRight);
+            // Below the axes: training curves fill the whole plot area, so a legend inside it would hide data.
+            plot.ShowLegend(Edge.Bottom);
         }
 
         string alt = $"{title}: {yLabel} against {xLabel}" + (drawn.Count > 0 ? " for " + string.Join("; ", drawn) : string.Empty)

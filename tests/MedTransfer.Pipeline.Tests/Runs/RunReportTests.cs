@@ -118,6 +118,7 @@ public sealed class RunReportTests
         Assert.Contains("Occlusion sensitivity", html, StringComparison.Ordinal);
         Assert.Contains("<td>border</td>", html, StringComparison.Ordinal);
         Assert.Contains("<td>centre</td>", html, StringComparison.Ordinal);
+        Assert.Contains(">0%</td>", html, StringComparison.Ordinal);
         Assert.Contains(System.Net.WebUtility.HtmlEncode(run.Shortcut!.Finding), html, StringComparison.Ordinal);
         Assert.Contains(System.Net.WebUtility.HtmlEncode(run.Bias.Verdict), html, StringComparison.Ordinal);
         Assert.Contains("<td>macro average</td><td>" + F(run.Bias.SiteProbe.MacroAuc) + "</td>", html, StringComparison.Ordinal);
@@ -131,6 +132,7 @@ public sealed class RunReportTests
         string calm = s_default.Value.Html;
 
         Assert.Contains("dann (seed 1): the domain discriminator", html, StringComparison.Ordinal);
+        Assert.Contains("at or above 0.99 for the last 20% of the steps", html, StringComparison.Ordinal);
         Assert.DoesNotContain("the domain discriminator&#39;s accuracy stayed", calm, StringComparison.Ordinal);
         Assert.Contains("alt=\"Domain-discriminator accuracy:", calm, StringComparison.Ordinal);
     }
