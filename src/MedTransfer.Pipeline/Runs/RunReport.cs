@@ -165,10 +165,16 @@ public static class RunReport
                     m.Seeds.ToString(CultureInfo.InvariantCulture),
                 ])],
                 "Per method over seeds (sample standard deviation; 0 for one seed)"));
-            blocks.Add(new FigureBlock(
-                Charts.Forest("target-auroc-by-method", "Target AUROC by method", "Target AUROC (mean ± sd over seeds)",
-                    [.. run.Summary.Select(m => new ForestRow(m.Method, new Estimate(m.TargetAurocMean, m.TargetAurocMean - m.TargetAurocSd, m.TargetAurocMean + m.TargetAurocSd, double.NaN, "mean ± sd over seeds")))]),
-                "Target AUROC per method: the point is the mean over seeds, the bar spans ± one standard deviation (seed variation, not a confidence interval)."));
+            ForestRow[] forest = [.. run.Summary.Where(m => double.IsFinite(m.TargetAurocMean)).Select(m =>
+            {
+                double sd = double.IsFinite(m.TargetAurocSd) ? m.TargetAurocSd : 0;
+                return new ForestRow(m.Method, new Estimate(m.TargetAurocMean, m.TargetAurocMean - sd, m.TargetAurocMean + sd, double.NaN, "mean ± sd over seeds"));
+            })];
+            blocks.Add(forest.Length == 0
+                ? new Paragraph("No method has a defined target AUROC, so there is no figure.")
+                : new FigureBlock(
+                    Charts.Forest("target-auroc-by-method", "Target AUROC by method", "Target AUROC (mean ± sd over seeds)", forest),
+                    "Target AUROC per method: the point is the mean over seeds, the bar spans ± one standard deviation (seed variation, not a confidence interval)."));
         }
 
         if (run.Runs.Count == 0)
@@ -212,11 +218,16 @@ public static class RunReport
         }
 
         string Label(NegativeTransferEntry e) => $"{e.Method} vs {e.Result.Baseline}";
+        ForestRow[] forest = [.. run.NegativeTransfer
+            .Where(e => double.IsFinite(e.Result.Gap.Value) && double.IsFinite(e.Result.Gap.Lower) && double.IsFinite(e.Result.Gap.Upper))
+            .Select(e => new ForestRow(Label(e), e.Result.Gap))];
         return
         [
-            new FigureBlock(
-                Charts.Forest("negative-transfer-gap", "Negative-transfer gap", "Gap (method − baseline, 95% interval)", [.. run.NegativeTransfer.Select(e => new ForestRow(Label(e), e.Result.Gap))], reference: 0),
-                "NTG = metric(method) − metric(baseline) on the same target samples with a paired patient-bootstrap interval; the dashed line is no difference."),
+            forest.Length == 0
+                ? new Paragraph("No gap has a defined interval, so there is no figure.")
+                : new FigureBlock(
+                    Charts.Forest("negative-transfer-gap", "Negative-transfer gap", "Gap (method − baseline, 95% interval)", forest, reference: 0),
+                    "NTG = metric(method) − metric(baseline) on the same target samples with a paired patient-bootstrap interval; the dashed line is no difference."),
             new TableBlock(
                 ["Method", "Baseline", "Metric", "Gap", "95% interval", "Verdict"],
                 [.. run.NegativeTransfer.Select(e => (IReadOnlyList<string>)

@@ -169,6 +169,24 @@ public sealed class RunReportTests
     }
 
     [Fact]
+    public void Build_UndefinedNumbers_ShowAsNotAvailableWithoutBreakingFigures()
+    {
+        RunResults clean = s_default.Value.Run;
+        var undefined = new Estimate(double.NaN, double.NaN, double.NaN, 0.95, "paired patient bootstrap");
+        RunResults run = clean with
+        {
+            Summary = [clean.Summary[0] with { TargetAurocMean = double.NaN, TargetAurocSd = double.NaN }],
+            NegativeTransfer = [new NegativeTransferEntry("dann", new NegativeTransferResult("source-only", "AUROC", undefined, TransferVerdict.None))],
+        };
+
+        string html = HtmlReport.Render(Build(run));
+
+        Assert.Contains("No method has a defined target AUROC", html, StringComparison.Ordinal);
+        Assert.Contains("No gap has a defined interval", html, StringComparison.Ordinal);
+        Assert.Contains("<td>n/a</td>", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Build_InconsistentEmbedding_IsATypedError()
     {
         RunResults run = Run() with { Embeddings = [new EmbeddingPoints("m", [0.0, 1.0], [0.0], ["A", "B"], ["0", "1"])] };
