@@ -165,10 +165,16 @@ public static class RunReport
                     m.Seeds.ToString(CultureInfo.InvariantCulture),
                 ])],
                 "Per method over seeds (sample standard deviation; 0 for one seed)"));
-            blocks.Add(new FigureBlock(
-                Charts.Forest("target-auroc-by-method", "Target AUROC by method", "Target AUROC (mean ± sd over seeds)",
-                    [.. run.Summary.Select(m => new ForestRow(m.Method, new Estimate(m.TargetAurocMean, m.TargetAurocMean - m.TargetAurocSd, m.TargetAurocMean + m.TargetAurocSd, double.NaN, "mean ± sd over seeds")))]),
-                "Target AUROC per method: the point is the mean over seeds, the bar spans ± one standard deviation (seed variation, not a confidence interval)."));
+            ForestRow[] forest = [.. run.Summary.Where(m => double.IsFinite(m.TargetAurocMean)).Select(m =>
+            {
+                double sd = double.IsFinite(m.TargetAurocSd) ? m.TargetAurocSd : 0;
+                return new ForestRow(m.Method, new Estimate(m.TargetAurocMean, m.TargetAurocMean - sd, m.TargetAurocMean + sd, double.NaN, "mean ± sd over seeds"));
+            })];
+            blocks.Add(forest.Length == 0
+                ? new Paragraph("No method has a defined target AUROC, so there is no figure.")
+                : new FigureBlock(
+                    Charts.Forest("target-auroc-by-method", "Target AUROC by method", "Target AUROC (mean ± sd over seeds)", forest),
+                    "Target AUROC per method: the point is the mean over seeds, the bar spans ± one standard deviation (seed variation, not a confidence interval)."));
         }
 
         if (run.Runs.Count == 0)
@@ -212,11 +218,16 @@ public static class RunReport
         }
 
         string Label(NegativeTransferEntry e) => $"{e.Method} vs {e.Result.Baseline}";
+        ForestRow[] forest = [.. run.NegativeTransfer
+            .Where(e => double.IsFinite(e.Result.Gap.Value) && double.IsFinite(e.Result.Gap.Lower) && double.IsFinite(e.Result.Gap.Upper))
+            .Select(e => new ForestRow(Label(e), e.Result.Gap))];
         return
         [
-            new FigureBlock(
-                Charts.Forest("negative-transfer-gap", "Negative-transfer gap", "Gap (method − baseline, 95% interval)", [.. run.NegativeTransfer.Select(e => new ForestRow(Label(e), e.Result.Gap))], reference: 0),
-                "NTG = metric(method) − metric(baseline) on the same target samples with a paired patient-bootstrap interval; the dashed line is no difference."),
+            forest.Length == 0
+                ? new Paragraph("No gap has a defined interval, so there is no figure.")
+                : new FigureBlock(
+                    Charts.Forest("negative-transfer-gap", "Negative-transfer gap", "Gap (method − baseline, 95% interval)", forest, reference: 0),
+                    "NTG = metric(method) − metric(baseline) on the same target samples with a paired patient-bootstrap interval; the dashed line is no difference."),
             new TableBlock(
                 ["Method", "Baseline", "Metric", "Gap", "95% interval", "Verdict"],
                 [.. run.NegativeTransfer.Select(e => (IReadOnlyList<string>)
@@ -314,7 +325,7 @@ public static class RunReport
                 "Observed label prevalence per site (all partitions); compare the BBSE estimate of the target's positive share above"));
         }
 
-        blocks.Add(new Callout(string.IsNullOrWhiteSpace(bias.Verdict) ? "No verdict was produced." : bias.Verdict, bias.SiteProbe.MacroAuc >= 0.8 ? "risk" : "warning"));
+        blocks.Add(new Callout(string.IsNullOrWhiteSpace(bias.Verdict) ? "No verdict was produced." : bias.Verdict, bias.SiteProbe.MacroAuc >= 0.9 ? "risk" : "warning"));
         return [.. blocks];
     }
 
@@ -384,7 +395,7 @@ public static class RunReport
         foreach (MethodSeedResult r in adversarial.Where(r => DiscriminatorSaturated(r.Curves.DiscriminatorAccuracy)))
         {
             blocks.Add(new Callout(
-                $"{Name(r)}: the domain discriminator's accuracy stayed at or above {SaturationAccuracy.ToString("F2", CultureInfo.InvariantCulture)} for the last {SaturationTail:P0} of the steps. Adversarial training is not aligning the domains (the feature extractor lost the game); check λ, the learning rates and the gradient reversal before trusting this method's results.",
+                $"{Name(r)}: the domain discriminator's accuracy stayed at or above {SaturationAccuracy.ToString("F2", CultureInfo.InvariantCulture)} for the last {Percent(SaturationTail)} of the steps. Adversarial training is not aligning the domains (the feature extractor lost the game); check λ, the learning rates and the gradient reversal before trusting this method's results.",
                 "risk"));
         }
 
@@ -425,7 +436,7 @@ public static class RunReport
         ]),
     ];
 
-    private static string Percent(double v) => double.IsNaN(v) ? "n/a" : v.ToString("P0", CultureInfo.InvariantCulture);
+    private static string Percent(double v) => double.IsNaN(v) ? "n/a" : string.Create(CultureInfo.InvariantCulture, $"{v * 100:F0}%");
 
     private static string Fmt(double v) => double.IsNaN(v) ? "n/a" : v.ToString("F3", CultureInfo.InvariantCulture);
 }

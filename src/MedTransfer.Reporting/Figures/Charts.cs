@@ -180,7 +180,8 @@ public static class Charts
 
         if (drawn.Count > 0)
         {
-            plot.ShowLegend(Alignment.UpperRight);
+            // Below the axes: training curves fill the whole plot area, so a legend inside it would hide data.
+            plot.ShowLegend(Edge.Bottom);
         }
 
         string alt = $"{title}: {yLabel} against {xLabel}" + (drawn.Count > 0 ? " for " + string.Join("; ", drawn) : string.Empty)
@@ -213,15 +214,31 @@ public static class Charts
             }
         }
 
-        var map = plot.Add.Heatmap(grid);
-        map.Colormap = new ScottPlot.Colormaps.Viridis();
-        map.NaNCellColor = Colors.Gray;
-        var bar = plot.Add.ColorBar(map);
-        bar.Label = valueLabel;
+        double[] finite = [.. values.Where(double.IsFinite)];
+        if (finite.Length == 0)
+        {
+            // ScottPlot cannot derive a colour range from a grid without a finite value: say so in the figure instead.
+            plot.Add.Text("No finite values", 0.5, 0.5);
+            plot.Axes.SetLimits(0, 1, 0, 1);
+        }
+        else
+        {
+            var map = plot.Add.Heatmap(grid);
+            if (finite.Min() == finite.Max())
+            {
+                // One value everywhere: give the colour scale a width (all cells take the lowest colour).
+                map.ManualRange = new ScottPlot.Range(finite[0], finite[0] + 1);
+            }
+
+            map.Colormap = new ScottPlot.Colormaps.Viridis();
+            map.NaNCellColor = Colors.Gray;
+            var bar = plot.Add.ColorBar(map);
+            bar.Label = valueLabel;
+        }
+
         plot.Axes.Bottom.TickLabelStyle.IsVisible = false;
         plot.Axes.Left.TickLabelStyle.IsVisible = false;
 
-        double[] finite = [.. values.Where(double.IsFinite)];
         string range = finite.Length == 0
             ? "no finite values"
             : string.Create(CultureInfo.InvariantCulture, $"{valueLabel} from {finite.Min():G3} to {finite.Max():G3}, highest in row {ArgMax(values) / columns + 1}, column {ArgMax(values) % columns + 1}");
