@@ -557,10 +557,20 @@ public static class ExperimentRunner
             }
         });
         trainer.Run(trainerMethod == AdaptationMethods.TargetOnly ? null : source, [target], events, ct);
-        if (snapshots.Count == 0)
+
+        // The final snapshot is the state after Run returns: AdaBN re-estimates BatchNorm statistics
+        // after the last step, so the last step's snapshot would silently undo it.
+        if (snapshots.Count > 0)
         {
-            snapshots.Add(Trainable(model, featureModule));
+            foreach (Tensor t in snapshots[^1].Values)
+            {
+                t.Dispose();
+            }
+
+            snapshots.RemoveAt(snapshots.Count - 1);
         }
+
+        snapshots.Add(Trainable(model, featureModule));
 
         // Checkpoint selection with the protocol's rule; oracle is labelled as such.
         (int chosen, string rule, bool oracle) = Select(p.Selection, snapshots, model, featureModule, inputs, sets);
