@@ -558,9 +558,12 @@ public static class ExperimentRunner
         });
         trainer.Run(trainerMethod == AdaptationMethods.TargetOnly ? null : source, [target], events, ct);
 
-        // The final snapshot is the state after Run returns: AdaBN re-estimates BatchNorm statistics
-        // after the last step, so the last step's snapshot would silently undo it.
-        if (snapshots.Count > 0)
+        // AdaBN is a post-hoc step: select among the training snapshots like source-only, then
+        // re-estimate BatchNorm statistics of the selected weights on the unlabelled target data
+        // (selecting among a mix of adapted and unadapted snapshots by a source signal would always
+        // pick an unadapted one). Other methods: the last snapshot is the state after training.
+        bool adaBn = trainerMethod == AdaptationMethods.AdaBN;
+        if (!adaBn && snapshots.Count > 0)
         {
             foreach (Tensor t in snapshots[^1].Values)
             {
@@ -570,7 +573,10 @@ public static class ExperimentRunner
             snapshots.RemoveAt(snapshots.Count - 1);
         }
 
-        snapshots.Add(Trainable(model, featureModule));
+        if (!adaBn || snapshots.Count == 0)
+        {
+            snapshots.Add(Trainable(model, featureModule));
+        }
 
         // Checkpoint selection with the protocol's rule; oracle is labelled as such.
         (int chosen, string rule, bool oracle) = Select(p.Selection, snapshots, model, featureModule, inputs, sets);
@@ -581,6 +587,17 @@ public static class ExperimentRunner
             {
                 t.Dispose();
             }
+        }
+
+        if (adaBn)
+        {
+            Tensor pool = inputs["target-train"];
+            var batches = Enumerable.Range(0, (int)((pool.shape[0] + config.BatchSize - 1) / config.BatchSize))
+                .Select(b => pool.narrow(0, (long)b * config.BatchSize, Math.Min(config.BatchSize, pool.shape[0] - ((long)b * config.BatchSize))))
+                .Where(t => t.shape[0] >= 2)
+                .Select(t => t.to(device));
+            AdaBN.Recompute(featureModule, batches);
+            rule += "; then AdaBN on the target training images";
         }
 
         (double[] targetScores, double[][] targetFeatures) = Score(model, featureModule, inputs["target-test"]);
