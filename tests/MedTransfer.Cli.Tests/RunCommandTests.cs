@@ -74,6 +74,21 @@ public sealed class RunCommandTests
         Assert.Contains("patient", error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void RunIgnores_NamesEverySettingRunDoesNotApply()
+    {
+        string path = SmallProtocol();
+        Assert.Empty(Commands.RunCommand.RunIgnores(Pipeline.Protocols.ProtocolLoader.Load(path)));
+        File.WriteAllText(path, File.ReadAllText(path)
+            .Replace("class_weighting: none", "class_weighting: balanced", StringComparison.Ordinal)
+            .Replace("schedule: dann", "schedule: cosine", StringComparison.Ordinal)
+            .Replace("label_smoothing: 0.0", "label_smoothing: 0.1", StringComparison.Ordinal));
+        string[] notes = [.. Commands.RunCommand.RunIgnores(Pipeline.Protocols.ProtocolLoader.Load(path))];
+        Assert.Contains(notes, n => n.StartsWith("training.class_weighting", StringComparison.Ordinal));
+        Assert.Contains(notes, n => n.StartsWith("training.schedule 'cosine'", StringComparison.Ordinal));
+        Assert.Contains(notes, n => n.StartsWith("training.label_smoothing", StringComparison.Ordinal));
+    }
+
     /// <summary>results.json without wall-clock fields.</summary>
     private static string Numbers(string runFolder)
     {

@@ -46,10 +46,9 @@ internal static class RunCommand
                 ExperimentProtocol protocol = ProtocolLoader.Load(parse.GetValue(protocolArg)!.FullName);
                 string folder = parse.GetValue(outDir)?.FullName ?? Path.Combine("runs", protocol.Name);
                 CodeVersion code = CodeVersion.Of(typeof(RunCommand));
-                AugmentationSpec a = protocol.Training.Augmentation;
-                if (a.RotationDeg != 0 || a.Scale != 0 || a.Translate != 0 || a.Brightness != 0 || a.Contrast != 0 || a.Gamma != 0 || a.Noise != 0 || a.HorizontalFlip)
+                foreach (string ignored in RunIgnores(protocol))
                 {
-                    error.WriteLine("note: training.augmentation is not applied by `run` in this version (frozen-backbone features are computed once, and the adaptation trainer does not augment); `medtransfer train` and FineTuneTrainer do apply it.");
+                    error.WriteLine($"note: {ignored}");
                 }
 
                 var options = new RunOptions(folder, parse.GetValue(device), code.ToString());
@@ -194,6 +193,38 @@ internal static class RunCommand
 
         console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"Done in {r.Seconds:F0} s on {r.Device}. Report: {report}")));
         return CliApp.ExitCodes.Success;
+    }
+
+    /// <summary>Protocol settings `run` does not apply in this version, said rather than silently dropped.</summary>
+    internal static IEnumerable<string> RunIgnores(ExperimentProtocol protocol)
+    {
+        TrainingSpec t = protocol.Training;
+        AugmentationSpec a = t.Augmentation;
+        const string Why = "is not applied by `run` in this version (every method trains through the adaptation trainer; `medtransfer train` applies it)";
+        if (a.RotationDeg != 0 || a.Scale != 0 || a.Translate != 0 || a.Brightness != 0 || a.Contrast != 0 || a.Gamma != 0 || a.Noise != 0 || a.HorizontalFlip)
+        {
+            yield return "training.augmentation " + Why + ".";
+        }
+
+        if (t.LabelSmoothing != 0)
+        {
+            yield return "training.label_smoothing " + Why + ".";
+        }
+
+        if (t.ClassWeighting != ClassWeighting.None)
+        {
+            yield return "training.class_weighting " + Why + ".";
+        }
+
+        if (t.EarlyStopping is not null)
+        {
+            yield return "training.early_stopping " + Why + "; checkpoints are chosen by the protocol's selection rule instead.";
+        }
+
+        if (t.Schedule is LrSchedule.Cosine or LrSchedule.Step)
+        {
+            yield return $"training.schedule '{ProtocolNames.Of(t.Schedule)}' " + Why + "; the rate stays constant (use 'dann' for the annealed rate).";
+        }
     }
 
     private sealed class Relay(Action<RunProgress> report) : IProgress<RunProgress>
