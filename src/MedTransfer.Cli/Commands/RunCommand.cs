@@ -195,7 +195,7 @@ internal static class RunCommand
         return CliApp.ExitCodes.Success;
     }
 
-    /// <summary>Protocol settings `run` does not apply in this version, said rather than silently dropped.</summary>
+    /// <summary>Protocol settings `run` does not apply in this version, said rather than silently dropped (label smoothing and class weighting are applied).</summary>
     internal static IEnumerable<string> RunIgnores(ExperimentProtocol protocol)
     {
         TrainingSpec t = protocol.Training;
@@ -204,16 +204,6 @@ internal static class RunCommand
         if (a.RotationDeg != 0 || a.Scale != 0 || a.Translate != 0 || a.Brightness != 0 || a.Contrast != 0 || a.Gamma != 0 || a.Noise != 0 || a.HorizontalFlip)
         {
             yield return "training.augmentation " + Why + ".";
-        }
-
-        if (t.LabelSmoothing != 0)
-        {
-            yield return "training.label_smoothing " + Why + ".";
-        }
-
-        if (t.ClassWeighting != ClassWeighting.None)
-        {
-            yield return "training.class_weighting " + Why + ".";
         }
 
         if (t.EarlyStopping is not null)

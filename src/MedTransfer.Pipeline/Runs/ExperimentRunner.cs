@@ -533,6 +533,8 @@ public static class ExperimentRunner
             WeightDecay = config.WeightDecay,
             AnnealLearningRate = p.Training.Schedule == LrSchedule.Dann,
             AnnealByProgress = true,
+            LabelSmoothing = p.Training.LabelSmoothing,
+            ClassWeights = p.Training.ClassWeighting == ClassWeighting.Balanced ? BalancedWeights(trainerMethod == AdaptationMethods.TargetOnly ? sets.Get("target-train").Labels : sets.Get("source-train").Labels, p.Model.Classes) : null,
         };
 
         using var source = new TensorDataSource(inputs["source-train"], tensor(sets.Get("source-train").Labels.Select(l => (long)l).ToArray()));
@@ -626,6 +628,18 @@ public static class ExperimentRunner
             SourceTestFeatures = sourceTestFeatures,
             TargetTestFeatures = targetFeatures,
         };
+    }
+
+    /// <summary>Weights n / (K·n_c) of the labelled training data (0 for an absent class).</summary>
+    private static double[] BalancedWeights(IReadOnlyList<int> labels, int classes)
+    {
+        var counts = new double[classes];
+        foreach (int l in labels)
+        {
+            counts[l]++;
+        }
+
+        return [.. counts.Select(c => c == 0 ? 0 : labels.Count / (classes * c))];
     }
 
     private static (int Index, string Rule, bool Oracle) Select(SelectionRule rule, List<Dictionary<string, Tensor>> snapshots, TransferModel model, nn.Module<Tensor, Tensor> featureModule, Dictionary<string, Tensor> inputs, Sets sets)

@@ -64,6 +64,12 @@ public sealed record AdaptationTrainerOptions
     /// </summary>
     public bool AnnealByProgress { get; init; }
 
+    /// <summary>Label smoothing ε of the classification cross-entropy (0 = none).</summary>
+    public double LabelSmoothing { get; init; }
+
+    /// <summary>Per-class weights of the classification cross-entropy (null = unweighted), e.g. inverse class frequencies against a skewed source prevalence.</summary>
+    public IReadOnlyList<double>? ClassWeights { get; init; }
+
     /// <summary>Consecutive steps with discriminator accuracy ≥ <see cref="SaturationAccuracy"/> before a warning.</summary>
     public int SaturationWindow { get; init; } = 50;
 
@@ -82,6 +88,11 @@ public sealed record AdaptationTrainerOptions
         if (!(LearningRate > 0) || !double.IsFinite(LearningRate) || !(FeatureExtractorLrMultiplier >= 0) || !(Momentum >= 0) || !(WeightDecay >= 0) || !(AnnealGamma >= 0))
         {
             throw new AdaptationException(AdaptationErrorCode.InvalidHyperparameter, "Learning rate must be positive; multiplier, momentum, weight decay and γ must be ≥ 0.");
+        }
+
+        if (!(LabelSmoothing >= 0 && LabelSmoothing < 1) || (ClassWeights is not null && ClassWeights.Any(w => !(w >= 0) || !double.IsFinite(w))))
+        {
+            throw new AdaptationException(AdaptationErrorCode.InvalidHyperparameter, "Label smoothing must be in [0, 1) and class weights finite and ≥ 0.");
         }
 
         if (!Enum.IsDefined(Optimizer))
@@ -343,7 +354,19 @@ public sealed class AdaptationTrainer
     {
         AdaptationBatch batch = data.Load(cycler.Next());
         Tensor logits = _classifier.forward(_features.forward(batch.Inputs.to(_device)));
-        return nn.functional.cross_entropy(logits, batch.Labels!.to(_device));
+        return Classification(logits, batch.Labels!.to(_device));
+    }
+
+    /// <summary>Cross-entropy with the options' class weights and label smoothing.</summary>
+    private Tensor Classification(Tensor logits, Tensor labels)
+    {
+        if (_options.ClassWeights is null && _options.LabelSmoothing == 0)
+        {
+            return nn.functional.cross_entropy(logits, labels);
+        }
+
+        Tensor? weights = _options.ClassWeights is null ? null : tensor(_options.ClassWeights.Select(w => (float)w).ToArray(), device: _device);
+        return nn.functional.cross_entropy(logits, labels, weights, label_smoothing: _options.LabelSmoothing);
     }
 
     private (Tensor Cls, TransferLossOutput Transfer) TransferStep(
@@ -369,7 +392,7 @@ public sealed class AdaptationTrainer
         Tensor ft = f.narrow(0, ns, nt);
         Tensor ls = logits.narrow(0, 0, ns);
         Tensor lt = logits.narrow(0, ns, nt);
-        Tensor cls = nn.functional.cross_entropy(ls, s.Labels!.to(_device));
+        Tensor cls = Classification(ls, s.Labels!.to(_device));
         return (cls, method.TransferLoss(fs, ft, ls, lt, lambda));
     }
 

@@ -29,6 +29,53 @@ public sealed class AdaptationTrainerTests
     }
 
     [Fact]
+    public void Run_ClassWeightsAndLabelSmoothing_EnterTheClassificationLoss()
+    {
+        // One source-only step over the whole (fixed) batch: the event's loss must equal the weighted,
+        // smoothed cross-entropy written out from its definition on the same logits.
+        var r = new Random(2);
+        float[] x = [.. Enumerable.Range(0, 8 * 3).Select(_ => (float)(r.NextDouble() - 0.5))];
+        long[] y = [0, 1, 1, 1, 0, 1, 1, 1];
+        using var f = nn.Identity();
+        using var g = nn.Linear(3, 2);
+        double[] weights = [2.0, 0.5];
+        const double Epsilon = 0.1;
+        double expected;
+        using (no_grad())
+        {
+            float[] logits = g.forward(tensor(x, [8, 3])).data<float>().ToArray();
+            double num = 0, den = 0;
+            for (int i = 0; i < 8; i++)
+            {
+                double l0 = logits[i * 2], l1 = logits[(i * 2) + 1];
+                double m = Math.Max(l0, l1);
+                double lse = m + Math.Log(Math.Exp(l0 - m) + Math.Exp(l1 - m));
+                double[] logp = [l0 - lse, l1 - lse];
+                int c = (int)y[i];
+
+                // PyTorch's definition: (1−ε)·w_y·(−log p_y) + ε/K·Σ_k w_k·(−log p_k), normalised by Σ w_y.
+                num += ((1 - Epsilon) * weights[c] * -logp[c]) + (Epsilon / 2 * ((weights[0] * -logp[0]) + (weights[1] * -logp[1])));
+                den += weights[c];
+            }
+
+            expected = num / den;
+        }
+
+        var events = new List<AdaptationStepEvent>();
+        using var source = new TensorDataSource(tensor(x, [8, 3]), tensor(y));
+        using var target = new TensorDataSource(tensor(x, [8, 3]));
+        new AdaptationTrainer(f, g, new AdaptationConfig { Method = "source-only" }, new AdaptationTrainerOptions { Steps = 1, BatchSize = 8, ClassWeights = weights, LabelSmoothing = Epsilon })
+            .Run(source, [target], new Sink(events.Add));
+        Assert.Equal(expected, events[0].ClassificationLoss, 1e-5);
+        Assert.Throws<AdaptationException>(() => new AdaptationTrainerOptions { ClassWeights = [-1.0, 1.0] }.Validate());
+    }
+
+    private sealed class Sink(Action<AdaptationStepEvent> report) : IProgress<AdaptationStepEvent>
+    {
+        public void Report(AdaptationStepEvent value) => report(value);
+    }
+
+    [Fact]
     public void Run_Events_CarryScheduledLambdaAnnealedLrAndDiscriminatorAccuracy()
     {
         var events = new List<AdaptationStepEvent>();
