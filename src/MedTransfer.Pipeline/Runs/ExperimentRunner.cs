@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using MedTransfer.Evaluation.Diagnostics;
 using MedTransfer.Evaluation.Features;
@@ -9,6 +8,7 @@ using MedTransfer.Evaluation.Metrics;
 using MedTransfer.Imaging.Index;
 using MedTransfer.Imaging.Normalization;
 using MedTransfer.Imaging.Splits;
+using MedTransfer.Pipeline.Ingest;
 using MedTransfer.Pipeline.Evaluate;
 using MedTransfer.Pipeline.Protocols;
 using MedTransfer.Pipeline.Sharding;
@@ -66,9 +66,8 @@ public static class ExperimentRunner
         ArgumentNullException.ThrowIfNull(protocol);
         ArgumentNullException.ThrowIfNull(options);
         var wall = Stopwatch.StartNew();
-        (Device device, ConcurrentBag<string> quarantine, List<ManifestRow> rows, Sets sets, XrayRecipe recipe, int size, TransferModel pretrainedModel, Dictionary<string, Tensor> features) =
+        (Device device, ConcurrentBag<string> quarantine, List<ManifestRow> rows, Sets sets, XrayRecipe recipe, int size, Dictionary<string, Tensor> features) =
             Prepare(protocol, options, progress, cancellationToken);
-        using TransferModel pretrained = pretrainedModel;
         var transferability = Transferability(sets, features);
         double[][] all = [.. sets.All.SelectMany(s => ToRows(features[s.Name]))];
         string[] allSites = [.. sets.All.SelectMany(s => s.Set.Domains)];
@@ -151,7 +150,7 @@ public static class ExperimentRunner
             progress?.Report(new RunProgress("evaluate", 0, 1, "shortcut check (border/centre masking, occlusion)"));
             shortcut = ShortcutCheck.Run(
                 [.. Enumerable.Range(0, targetTest.Count).Select(i => targetTest.Pixels(i).ToArray())], 1, size, size, targetTest.Labels,
-                batch => ScoreImages(pretrained, chosen, batch, size, device), targetTest.Groups,
+                batch => ScoreImages(chosen, batch, size, device), targetTest.Groups,
                 new ShortcutCheckOptions { OcclusionGrid = 6, OcclusionImages = 12, Fill = MaskFill.DatasetMean, Bootstrap = bootstrap with { Resamples = Math.Min(bootstrap.Resamples, 500) } });
         }
 
@@ -195,7 +194,7 @@ public static class ExperimentRunner
         return new RunOutcome(results, evaluation, predictionRows, [.. quarantine.Order(StringComparer.Ordinal)], options.OutputDirectory);
     }
 
-    private static (Device Device, ConcurrentBag<string> Quarantine, List<ManifestRow> Rows, Sets Sets, XrayRecipe Recipe, int Size, TransferModel Pretrained, Dictionary<string, Tensor> Features) Prepare(
+    private static (Device Device, ConcurrentBag<string> Quarantine, List<ManifestRow> Rows, Sets Sets, XrayRecipe Recipe, int Size, Dictionary<string, Tensor> Features) Prepare(
         ExperimentProtocol protocol, RunOptions options, IProgress<RunProgress>? progress, CancellationToken cancellationToken)
     {
         CheckSupported(protocol);
@@ -228,7 +227,7 @@ public static class ExperimentRunner
 
         // 3. Pretrained features (frozen backbone), diagnostics before training.
         var baseConfig = FineTuneFor(protocol, seed: protocol.Seeds[0], scratch: false);
-        TransferModel pretrained = TransferModel.Create(baseConfig);
+        using TransferModel pretrained = TransferModel.Create(baseConfig);
         pretrained.to(device);
         var features = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach ((string name, ImageSet set) in sets.All)
@@ -236,7 +235,7 @@ public static class ExperimentRunner
             features[name] = BackboneFeatures(pretrained, set, device, progress, name);
         }
 
-        return (device, quarantine, rows, sets, recipe, size, pretrained, features);
+        return (device, quarantine, rows, sets, recipe, size, features);
     }
 
     /// <summary>
@@ -253,7 +252,7 @@ public static class ExperimentRunner
         ArgumentNullException.ThrowIfNull(shard);
         SweepPlan plan = SweepPlan.Expand(protocol);
         IReadOnlyList<WorkItem> items = plan.ForShard(shard);
-        (Device device, _, _, Sets sets, _, _, TransferModel pretrained, Dictionary<string, Tensor> features) = Prepare(protocol, options, progress, cancellationToken);
+        (Device device, _, _, Sets sets, _, _, Dictionary<string, Tensor> features) = Prepare(protocol, options, progress, cancellationToken);
         var written = new List<string>();
         string folder = Path.Combine(options.OutputDirectory, "items");
         try
@@ -276,7 +275,6 @@ public static class ExperimentRunner
         }
         finally
         {
-            pretrained.Dispose();
             foreach (Tensor t in features.Values)
             {
                 t.Dispose();
@@ -327,32 +325,9 @@ public static class ExperimentRunner
         return new Manifest(assigned);
     }
 
-    private static Dictionary<string, float[]> Normalize(Manifest manifest, ExperimentProtocol protocol, XrayRecipe recipe, IProgress<RunProgress>? progress, ConcurrentBag<string> quarantine, CancellationToken ct)
-    {
-        string[] roots = [.. protocol.Data.Sources.Select(s => s.FullPath)];
-        var result = new ConcurrentDictionary<string, float[]>(StringComparer.Ordinal);
-        int done = 0;
-        int total = manifest.Rows.Count;
-        Parallel.ForEach(manifest.Rows, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Environment.ProcessorCount), CancellationToken = ct }, row =>
-        {
-            try
-            {
-                XrayTensor t = XrayNormalizer.NormalizeFile(Manifest.ResolvePath(row, roots), recipe);
-                result[row.Id] = t.Tensor.AsSpan(0, t.Height * t.Width).ToArray();
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
-            {
-                quarantine.Add($"normalize: {row.Path}: {ex.GetType().Name}: {ex.Message}");
-            }
-
-            int n = Interlocked.Increment(ref done);
-            if (n % 16 == 0 || n == total)
-            {
-                progress?.Report(new RunProgress("normalize", n, total, null));
-            }
-        });
-        return new Dictionary<string, float[]>(result, StringComparer.Ordinal);
-    }
+    private static Dictionary<string, float[]> Normalize(Manifest manifest, ExperimentProtocol protocol, XrayRecipe recipe, IProgress<RunProgress>? progress, ConcurrentBag<string> quarantine, CancellationToken ct) =>
+        XrayInputs.Normalize(manifest.Rows, [.. protocol.Data.Sources.Select(s => s.FullPath)], recipe, quarantine,
+            new Relay<(int Done, int Total)>(p => progress?.Report(new RunProgress("normalize", p.Done, p.Total, null))), ct).Images;
 
     private sealed class Sets
     {
@@ -406,26 +381,16 @@ public static class ExperimentRunner
 
     private static Tensor BackboneFeatures(TransferModel model, ImageSet set, Device device, IProgress<RunProgress>? progress, string name)
     {
-        model.eval();
-        var parts = new List<Tensor>();
-        using (no_grad())
+        Tensor features = model.Features.Backbone.ExtractFeatures(set, device, progress: progress is null ? null : new Relay<(int Done, int Total)>(p => progress.Report(new RunProgress("features", p.Done, p.Total, name))));
+        if (features.device.type == DeviceType.CPU)
         {
-            for (int start = 0; start < set.Count; start += 32)
-            {
-                using var scope = NewDisposeScope();
-                int[] idx = [.. Enumerable.Range(start, Math.Min(32, set.Count - start))];
-                parts.Add(model.Features.Backbone.forward(set.Images(idx, device)).cpu().MoveToOuterDisposeScope());
-                progress?.Report(new RunProgress("features", start + idx.Length, set.Count, name));
-            }
+            return features;
         }
 
-        Tensor all = cat(parts, 0);
-        foreach (Tensor p in parts)
+        using (features)
         {
-            p.Dispose();
+            return features.cpu();
         }
-
-        return all;
     }
 
     private static double[][] ToRows(Tensor t)
@@ -545,7 +510,7 @@ public static class ExperimentRunner
         var snapshots = new List<Dictionary<string, Tensor>>();
         var curves = new CurveCollector();
         var trainer = new AdaptationTrainer(featureModule, model.Classifier, adaptation, trainerOptions, device);
-        var events = new SynchronousProgress<AdaptationStepEvent>(e =>
+        var events = new Relay<AdaptationStepEvent>(e =>
         {
             curves.Add(e);
             if (snapshotSteps.Contains(e.Step))
@@ -736,7 +701,7 @@ public static class ExperimentRunner
         return (scores, features);
     }
 
-    private static double[] ScoreImages(TransferModel pretrained, TrainedRun run, IReadOnlyList<float[]> images, int size, Device device)
+    private static double[] ScoreImages(TrainedRun run, IReadOnlyList<float[]> images, int size, Device device)
     {
         var result = new List<double>();
         bool cached = run.Model.Config.Strategy == StrategyNames.FeatureExtraction;
@@ -755,7 +720,6 @@ public static class ExperimentRunner
             Tensor inputs;
             using (no_grad())
             {
-                pretrained.eval();
                 run.Model.eval();
                 inputs = cached ? run.Model.Features.Backbone.forward(x) : x;
             }
@@ -812,14 +776,12 @@ public static class ExperimentRunner
                 groups[g] = value;
             }
 
-            list.Add(new PredictionRow(PseudonymousId(r.Id), PseudonymousId(r.Patient), set.Labels[i], scores[i], r.Site, "test", groups));
+            list.Add(new PredictionRow(XrayInputs.PseudonymousId(r.Id), XrayInputs.PseudonymousId(r.Patient), set.Labels[i], scores[i], r.Site, "test", groups));
         }
 
         return list;
     }
 
-    /// <summary>Outputs carry a hash of identifiers, never the identifiers (RELIABILITY D1).</summary>
-    private static string PseudonymousId(string id) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("medtransfer-run:" + id)))[..16];
 
     private static void WritePredictions(string path, IReadOnlyList<PredictionRow> rows)
     {
@@ -871,8 +833,4 @@ public static class ExperimentRunner
         public void Report(T value) => report(value);
     }
 
-    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
 }

@@ -1,12 +1,12 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using MedTransfer.Evaluation.Metrics;
 using MedTransfer.Imaging.Index;
+using MedTransfer.Pipeline.Ingest;
 using MedTransfer.Imaging.Normalization;
 using MedTransfer.Training.Checkpoints;
 using MedTransfer.Training.Configuration;
@@ -218,11 +218,7 @@ public static class ManifestTraining
     /// A keyed hash naming an image or patient in outputs (16 hex digits of SHA-256 over a fixed prefix and the id):
     /// the same as <c>medtransfer run</c>'s, so predictions of both join, and never the identifier itself (RELIABILITY D1).
     /// </summary>
-    public static string PseudonymousId(string id)
-    {
-        ArgumentNullException.ThrowIfNull(id);
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("medtransfer-run:" + id)))[..16];
-    }
+    public static string PseudonymousId(string id) => XrayInputs.PseudonymousId(id);
 
     private static void CheckRunFolder(string folder, string checkpoints, FineTuneConfig config, bool resume)
     {
@@ -301,34 +297,14 @@ public static class ManifestTraining
 
     private static Dictionary<string, float[]> Normalize(IReadOnlyList<ManifestRow> rows, IReadOnlyList<string> roots, XrayRecipe recipe, ConcurrentBag<string> skipped, CancellationToken ct)
     {
-        var result = new ConcurrentDictionary<string, float[]>(StringComparer.Ordinal);
-        int missing = 0;
-        Parallel.ForEach(rows, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Environment.ProcessorCount), CancellationToken = ct }, row =>
-        {
-            try
-            {
-                XrayTensor t = XrayNormalizer.NormalizeFile(Manifest.ResolvePath(row, roots), recipe);
-                result[row.Id] = t.Tensor.AsSpan(0, t.Height * t.Width).ToArray();
-            }
-            catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
-            {
-                Interlocked.Increment(ref missing);
-                skipped.Add($"{PseudonymousId(row.Id)}: file not found");
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
-            {
-                // The type only: messages may quote paths or header values (RELIABILITY D1).
-                skipped.Add($"{PseudonymousId(row.Id)}: {ex.GetType().Name}");
-            }
-        });
-
-        if (result.IsEmpty && missing > 0)
+        (Dictionary<string, float[]> images, int missing) = XrayInputs.Normalize(rows, roots, recipe, skipped, null, ct);
+        if (images.Count == 0 && missing > 0)
         {
             throw new TrainingInputException(TrainingInputError.ImagesMissing, string.Create(CultureInfo.InvariantCulture,
                 $"none of the {rows.Count} image(s) was found under {string.Join(", ", roots)}: pass the folders given to ingest with --root DIR (in order)."));
         }
 
-        return new Dictionary<string, float[]>(result, StringComparer.Ordinal);
+        return images;
     }
 
     private static (ImageSet Train, ImageSet Validation, ImageSet Test) BuildSets(IReadOnlyList<ManifestRow> rows, IReadOnlyDictionary<string, float[]> images, FineTuneConfig config)

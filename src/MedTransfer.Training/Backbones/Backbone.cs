@@ -153,6 +153,45 @@ public sealed class Backbone : nn.Module<Tensor, Tensor>
         return tensor(OnnxTensors.ReadFloats(init), OnnxTensors.Shape(init));
     }
 
+    /// <summary>
+    /// Features (N×D, on <paramref name="device"/>) of every image of <paramref name="set"/>, in
+    /// evaluation mode without gradients, in batches: what a frozen backbone contributes, computed once.
+    /// </summary>
+    /// <param name="set">The images.</param>
+    /// <param name="device">Where the backbone runs and the result stays.</param>
+    /// <param name="channelsLast">Feed the batches in channels-last memory format.</param>
+    /// <param name="progress">Images done and total, after each batch.</param>
+    /// <param name="batchSize">Images per batch.</param>
+    public Tensor ExtractFeatures(Data.ImageSet set, Device? device = null, bool channelsLast = false, IProgress<(int Done, int Total)>? progress = null, int batchSize = 32)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        eval();
+        var parts = new List<Tensor>();
+        try
+        {
+            using var guard = no_grad();
+            for (int start = 0; start < set.Count; start += batchSize)
+            {
+                using var scope = NewDisposeScope();
+                int[] idx = [.. Enumerable.Range(start, Math.Min(batchSize, set.Count - start))];
+                Tensor images = set.Images(idx, device);
+                parts.Add(forward(channelsLast ? FineTuning.MemoryFormat.ChannelsLast(images) : images).MoveToOuterDisposeScope());
+                progress?.Report((start + idx.Length, set.Count));
+            }
+
+            Tensor all = cat(parts, 0);
+            all.DetachFromDisposeScope();
+            return all;
+        }
+        finally
+        {
+            foreach (Tensor p in parts)
+            {
+                p.Dispose();
+            }
+        }
+    }
+
     /// <inheritdoc/>
     public override Tensor forward(Tensor input)
     {

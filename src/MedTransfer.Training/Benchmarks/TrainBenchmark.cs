@@ -135,7 +135,7 @@ public static class TrainBenchmark
 
         using (x)
         {
-            return x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+            return FineTuning.MemoryFormat.ChannelsLast(x);
         }
     }
 

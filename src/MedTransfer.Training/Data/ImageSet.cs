@@ -68,22 +68,6 @@ public sealed class ImageSet
         _ids.Add(id);
     }
 
-    /// <summary>The subset at the given indices (pixels shared, not copied).</summary>
-    public ImageSet Subset(IEnumerable<int> indices)
-    {
-        var s = new ImageSet(Size);
-        foreach (int i in indices)
-        {
-            s._pixels.Add(_pixels[i]);
-            s._labels.Add(_labels[i]);
-            s._domains.Add(_domains[i]);
-            s._groups.Add(_groups[i]);
-            s._ids.Add(_ids[i]);
-        }
-
-        return s;
-    }
-
     /// <summary>Images as an N×1×S×S float32 tensor on <paramref name="device"/>.</summary>
     public Tensor Images(IReadOnlyList<int> indices, Device? device = null)
     {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using MedTransfer.Evaluation.Metrics;
 using MedTransfer.Training.Checkpoints;
 using MedTransfer.Training.Configuration;
 using MedTransfer.Training.Data;
@@ -439,30 +440,9 @@ public sealed class FineTuneTrainer
         return order.AsSpan(offset, b).ToArray();
     }
 
-    private Tensor CacheFeatures(TransferModel model, ImageSet set)
-    {
-        model.eval();
-        var parts = new List<Tensor>();
-        using var guard = no_grad();
-        for (int start = 0; start < set.Count; start += 32)
-        {
-            using var scope = NewDisposeScope();
-            int[] idx = [.. Enumerable.Range(start, Math.Min(32, set.Count - start))];
-            Tensor images = set.Images(idx, _device);
-            Tensor f = model.Features.Backbone.forward(_config.ChannelsLast ? ChannelsLast(images) : images);
-            parts.Add(f.MoveToOuterDisposeScope());
-            _progress?.Report(new TrainingEvent("features", start + idx.Length, set.Count, 0, double.NaN, 0, 0, null, null));
-        }
-
-        Tensor all = cat(parts, 0);
-        foreach (Tensor p in parts)
-        {
-            p.Dispose();
-        }
-
-        all.DetachFromDisposeScope();
-        return all;
-    }
+    private Tensor CacheFeatures(TransferModel model, ImageSet set) =>
+        model.Features.Backbone.ExtractFeatures(set, _device, _config.ChannelsLast,
+            _progress is null ? null : new FeatureProgress(p => _progress.Report(new TrainingEvent("features", p.Done, p.Total, 0, double.NaN, 0, 0, null, null))));
 
     private ValidationPoint Validate(TransferModel model, ImageSet validation, Tensor? cachedFeatures, long step)
     {
@@ -501,42 +481,22 @@ public sealed class FineTuneTrainer
         }
 
         model.train();
-        return new ValidationPoint(step, RankAuroc(scores), (double)correct / validation.Count, lossSum / validation.Count);
+        return new ValidationPoint(step, PositiveClassAuroc(scores), (double)correct / validation.Count, lossSum / validation.Count);
     }
 
-    /// <summary>AUROC of class 1 vs the rest by the rank-sum formula (ties count one half); NaN when one side is empty.</summary>
-    internal static double RankAuroc(IReadOnlyList<(double Score, int Label)> scores)
+    /// <summary>AUROC of class 1 vs the rest (Evaluation's <see cref="Auroc"/>); NaN when one side is empty.</summary>
+    private static double PositiveClassAuroc(IReadOnlyList<(double Score, int Label)> scores)
     {
-        var sorted = scores.OrderBy(s => s.Score).ToArray();
-        double rankSumPositive = 0;
-        long positives = 0;
-        int i = 0;
-        while (i < sorted.Length)
-        {
-            int j = i;
-            while (j + 1 < sorted.Length && sorted[j + 1].Score == sorted[i].Score)
-            {
-                j++;
-            }
-
-            double rank = ((i + j) / 2.0) + 1;
-            for (int k = i; k <= j; k++)
-            {
-                if (sorted[k].Label == 1)
-                {
-                    rankSumPositive += rank;
-                    positives++;
-                }
-            }
-
-            i = j + 1;
-        }
-
-        long negatives = sorted.Length - positives;
-        return positives == 0 || negatives == 0 ? double.NaN : (rankSumPositive - (positives * (positives + 1) / 2.0)) / (positives * (double)negatives);
+        int[] labels = [.. scores.Select(s => s.Label == 1 ? 1 : 0)];
+        return labels.Contains(0) && labels.Contains(1) ? Auroc.Compute([.. scores.Select(s => s.Score)], labels) : double.NaN;
     }
 
-    private static Tensor ChannelsLast(Tensor x) => x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+    private static Tensor ChannelsLast(Tensor x) => MemoryFormat.ChannelsLast(x);
+
+    private sealed class FeatureProgress(Action<(int Done, int Total)> report) : IProgress<(int Done, int Total)>
+    {
+        public void Report((int Done, int Total) value) => report(value);
+    }
 
     private static Dictionary<string, Tensor> Snapshot(TransferModel model)
     {
@@ -570,7 +530,7 @@ public sealed class FineTuneTrainer
     {
         Checkpoint last = CheckpointFile.Load(Path.Combine(policy.Directory, "last.ckpt"));
         FineTuneConfig saved = FineTuneConfig.FromJson(last.ConfigJson);
-        if (saved != _config && saved.ToJson() != _config.ToJson())
+        if (saved.ToJson() != _config.ToJson())
         {
             throw new CheckpointException(CheckpointError.BadHeader, "The checkpoint in the run folder was written with a different configuration; use a new folder or remove last.ckpt.");
         }

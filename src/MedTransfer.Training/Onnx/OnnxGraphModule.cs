@@ -60,9 +60,6 @@ public sealed class OnnxGraphModule : nn.Module<Tensor, Tensor>
     /// <summary>Name of the graph output.</summary>
     public string OutputName { get; private set; } = string.Empty;
 
-    /// <summary>Declared input shape (−1 where symbolic), e.g. [1, 3, 224, 224].</summary>
-    public IReadOnlyList<long> DeclaredInputShape { get; private set; } = [];
-
     /// <summary>Stages in input-to-output order.</summary>
     public IReadOnlyList<GraphStage> Stages => _stages;
 
@@ -268,7 +265,6 @@ public sealed class OnnxGraphModule : nn.Module<Tensor, Tensor>
             _m.InputName = realInputs[0].Name;
             _m.OutputName = _g.Output[0].Name;
             long[] declared = [.. (realInputs[0].Type?.TensorType?.Shape?.Dim ?? []).Select(d => d.DimValue > 0 ? d.DimValue : -1)];
-            _m.DeclaredInputShape = declared;
             _info[_m.InputName] = (1, declared.Length == 4 && declared[2] > 0 ? declared[2] : null, declared.Length == 4 && declared[3] > 0 ? declared[3] : null);
 
             // First pass: check operators and availability, infer strides/sizes, choose stage names.
