@@ -1,13 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using MedTransfer.Evaluation.Metrics;
-using MedTransfer.Pipeline.Evaluate;
 using MedTransfer.Pipeline.Protocols;
 using MedTransfer.Pipeline.Runs;
-using MedTransfer.Reporting.Html;
 using MedTransfer.Reporting.Provenance;
 using MedTransfer.Training.Runtime;
 using Spectre.Console;
@@ -20,9 +16,11 @@ internal static class RunCommand
     public static Command Create(IAnsiConsole console, TextWriter output, TextWriter error)
     {
         var protocolArg = new Argument<FileInfo>("PROTOCOL") { Description = "The experiment protocol (YAML), e.g. protocols/cxr-site-shift.yaml." };
-        var outDir = new Option<DirectoryInfo?>("--out") { Description = "Run folder (default: runs/<protocol name>)." };
+        var outDir = new Option<DirectoryInfo?>("--out") { Description = "Run folder (default: runs/<protocol name>). Running again into the same folder resumes the same protocol: finished (method, seed) items are kept, the unfinished one continues from its last checkpoint." };
         var device = new Option<string?>("--device") { Description = "auto, cpu or cuda (default: the protocol's). CPU runs repeat bit for bit; CUDA runs do not." };
         var json = new Option<bool>("--json") { Description = "Print the summary as JSON instead of a table." };
+        var keyFile = new Option<FileInfo?>("--key-file") { Description = "Pseudonym key (hex, ≥ 32 digits) for the image and patient ids in predictions.csv. Default: $MEDTRANSFER_PSEUDONYM_KEY, else a random key generated once in OUT/private/ (never among the shareable outputs)." };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace the outputs of a different protocol's run in --out instead of refusing (files the run did not write are left alone)." };
         var shard = new Option<string?>("--shard")
         {
             Description = "Run only shard i of n of the protocol's sweep (baselines and methods × seeds), e.g. 2/8 for a Slurm array or " +
@@ -30,15 +28,19 @@ internal static class RunCommand
         };
         var command = new Command(
             "run",
-            "Run an experiment protocol end to end: index and split the data by patient, normalize, extract ImageNet features, " +
-            "measure transferability and dataset bias, train every baseline and adaptation method over every seed, select checkpoints " +
-            "with the protocol's rule, evaluate with confidence intervals and negative-transfer gaps, export the selected model to ONNX, " +
-            "and write report.html, results.json, predictions.csv, the manifest, the resolved protocol and a log into the run folder.");
+            "Run an experiment protocol end to end: index and split the data by patient, normalize, extract the backbone's features, " +
+            "measure transferability and dataset bias, fine-tune every baseline and adaptation method over every seed with the protocol's " +
+            "strategy (frozen layers run once when nothing augments the images; with augmentation they run on every batch, which is slower), " +
+            "choose each run's checkpoint with the protocol's selection rule, evaluate with confidence intervals and negative-transfer gaps, " +
+            "export the reported model to ONNX, and write report.html, results.json, predictions.csv, model/model.onnx, the resolved " +
+            "protocol and run.log into the run folder (private/ holds the manifest with identifiers: never share it). " +
+            "Exit codes: 0 done (inputs that could not be read are listed in quarantine.txt), 1 failure, 2 usage error (the protocol, the data it names, or the run folder).");
         command.Arguments.Add(protocolArg);
-        command.Options.Add(outDir);
-        command.Options.Add(device);
-        command.Options.Add(json);
-        command.Options.Add(shard);
+        foreach (Option option in new Option[] { outDir, device, json, keyFile, overwrite, shard })
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction(parse =>
         {
             try
@@ -46,21 +48,12 @@ internal static class RunCommand
                 ExperimentProtocol protocol = ProtocolLoader.Load(parse.GetValue(protocolArg)!.FullName);
                 string folder = parse.GetValue(outDir)?.FullName ?? Path.Combine("runs", protocol.Name);
                 CodeVersion code = CodeVersion.Of(typeof(RunCommand));
-                foreach (string ignored in RunIgnores(protocol))
-                {
-                    error.WriteLine($"note: {ignored}");
-                }
-
-                var options = new RunOptions(folder, parse.GetValue(device), code.ToString());
-                Directory.CreateDirectory(folder);
-                File.WriteAllText(Path.Combine(folder, "protocol.resolved.yaml"), ProtocolSerializer.ToYaml(protocol));
+                var options = new RunOptions(folder, parse.GetValue(device), code.ToString(), parse.GetValue(keyFile)?.FullName, parse.GetValue(overwrite));
                 if (parse.GetValue(shard) is { } shardText)
                 {
                     Pipeline.Sharding.ShardSpec spec = Pipeline.Sharding.ShardSpec.Parse(shardText);
-                    using var shardLog = new StreamWriter(Path.Combine(folder, $"run.shard-{spec.Index}-of-{spec.Count}.log"), append: false, Encoding.UTF8);
                     IReadOnlyList<string> files = ExperimentRunner.RunShard(protocol, options, spec, new Relay(p =>
                     {
-                        shardLog.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{DateTime.UtcNow:O} {p.Stage} {p.Done}/{p.Total} {p.Detail}"));
                         if (p.Stage == "train" && p.Detail?.Contains("target AUROC", StringComparison.Ordinal) == true && !parse.GetValue(json))
                         {
                             console.MarkupLine(Markup.Escape(p.Detail));
@@ -72,9 +65,13 @@ internal static class RunCommand
                     return CliApp.ExitCodes.Success;
                 }
 
-                using var log = new StreamWriter(Path.Combine(folder, "run.log"), append: false, Encoding.UTF8);
-                RunOutcome outcome = Execute(console, log, protocol, options, showProgress: !parse.GetValue(json));
-                return Finish(console, output, protocol, outcome, code, parse.GetValue(json));
+                RunOutcome outcome = Execute(console, protocol, options, showProgress: !parse.GetValue(json));
+                foreach (string warning in outcome.Warnings)
+                {
+                    error.WriteLine($"warning: {warning}");
+                }
+
+                return Finish(console, output, outcome, parse.GetValue(json));
             }
             catch (FormatException ex)
             {
@@ -86,7 +83,12 @@ internal static class RunCommand
                 error.WriteLine($"error: {ex.Message}");
                 return CliApp.ExitCodes.Usage;
             }
-            catch (Exception ex) when (ex is TorchUnavailableException or IOException or UnauthorizedAccessException or MetricUndefinedException or Training.Onnx.OnnxImportException or Training.Adaptation.AdaptationException)
+            catch (RunFolderException ex)
+            {
+                error.WriteLine($"error: {ex.Message}");
+                return CliApp.ExitCodes.Usage;
+            }
+            catch (Exception ex) when (ex is TorchUnavailableException or IOException or UnauthorizedAccessException or MetricUndefinedException or Training.Onnx.OnnxImportException or Training.Adaptation.AdaptationException or Training.FineTuning.TrainingDivergedException or Training.Checkpoints.CheckpointException)
             {
                 error.WriteLine($"error: {ex.Message}");
                 return CliApp.ExitCodes.Failure;
@@ -95,17 +97,15 @@ internal static class RunCommand
         return command;
     }
 
-    private static RunOutcome Execute(IAnsiConsole console, StreamWriter log, ExperimentProtocol protocol, RunOptions options, bool showProgress)
+    private static RunOutcome Execute(IAnsiConsole console, ExperimentProtocol protocol, RunOptions options, bool showProgress)
     {
-        void Log(RunProgress p) => log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{DateTime.UtcNow:O} {p.Stage} {p.Done}/{p.Total} {p.Detail}"));
         if (!showProgress || !console.Profile.Capabilities.Interactive)
         {
             return ExperimentRunner.Run(protocol, options, new Relay(p =>
             {
-                Log(p);
-                if (showProgress && p.Stage == "train" && p.Detail?.Contains("target AUROC", StringComparison.Ordinal) == true)
+                if (showProgress && ((p.Stage == "train" && p.Detail?.Contains("target AUROC", StringComparison.Ordinal) == true) || (p.Stage != "train" && p.Done == 0)))
                 {
-                    console.MarkupLine(Markup.Escape(p.Detail));
+                    console.MarkupLine(Markup.Escape($"{p.Stage}: {p.Detail}"));
                 }
             }));
         }
@@ -118,7 +118,6 @@ internal static class RunCommand
                 var tasks = new Dictionary<string, ProgressTask>(StringComparer.Ordinal);
                 outcome = ExperimentRunner.Run(protocol, options, new Relay(p =>
                 {
-                    Log(p);
                     if (!tasks.TryGetValue(p.Stage, out ProgressTask? task))
                     {
                         task = ctx.AddTask(p.Stage, maxValue: Math.Max(1, p.Total));
@@ -137,21 +136,10 @@ internal static class RunCommand
         return outcome!;
     }
 
-    private static int Finish(IAnsiConsole console, TextWriter output, ExperimentProtocol protocol, RunOutcome outcome, CodeVersion code, bool json)
+    private static int Finish(IAnsiConsole console, TextWriter output, RunOutcome outcome, bool json)
     {
-        string folder = outcome.OutputDirectory;
         RunResults r = outcome.Results;
-        var bootstrap = new BootstrapOptions { Resamples = protocol.Evaluation.Bootstrap, Confidence = protocol.Evaluation.Ci, Seed = 1 };
-        string predictionsHash = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(folder, "predictions.csv"))));
-        var provenance = new EvaluationProvenance(predictionsHash, code, bootstrap);
-        ModelCard card = ProtocolCard.ToModelCard(protocol);
-        File.WriteAllText(Path.Combine(folder, "results.json"), RunReport.ResultsJson(r, outcome.Evaluation, provenance));
-        string report = HtmlReport.Write(RunReport.Build(r, outcome.Evaluation, card, provenance, outcome.Rows), folder);
-        if (outcome.Quarantined.Count > 0)
-        {
-            File.WriteAllLines(Path.Combine(folder, "quarantine.txt"), outcome.Quarantined);
-        }
-
+        int code = CliApp.ExitCodes.Success;
         if (json)
         {
             output.WriteLine(JsonSerializer.Serialize(new
@@ -160,13 +148,15 @@ internal static class RunCommand
                 protocolHash = r.ProtocolHash,
                 r.Device,
                 r.SelectedMethod,
+                r.SelectedSeed,
                 summary = r.Summary,
                 negativeTransfer = r.NegativeTransfer.Select(n => new { n.Method, baseline = n.Result.Baseline, gap = n.Result.Gap.Value, lower = n.Result.Gap.Lower, upper = n.Result.Gap.Upper, verdict = n.Result.Verdict.ToString() }),
-                report,
+                folder = outcome.OutputDirectory,
+                report = outcome.ReportPath,
                 quarantined = outcome.Quarantined.Count,
                 seconds = r.Seconds,
             }, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
-            return CliApp.ExitCodes.Success;
+            return code;
         }
 
         var table = new Table().AddColumns("Method", "Seeds", "Target AUROC (mean ± sd)", "Source AUROC (mean ± sd)");
@@ -191,30 +181,9 @@ internal static class RunCommand
             console.MarkupLine($"[yellow]{outcome.Quarantined.Count} input(s) could not be used; see quarantine.txt.[/]");
         }
 
-        console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"Done in {r.Seconds:F0} s on {r.Device}. Report: {report}")));
-        return CliApp.ExitCodes.Success;
-    }
-
-    /// <summary>Protocol settings `run` does not apply in this version, said rather than silently dropped (label smoothing and class weighting are applied).</summary>
-    internal static IEnumerable<string> RunIgnores(ExperimentProtocol protocol)
-    {
-        TrainingSpec t = protocol.Training;
-        AugmentationSpec a = t.Augmentation;
-        const string Why = "is not applied by `run` in this version (every method trains through the adaptation trainer; `medtransfer train` applies it)";
-        if (a.RotationDeg != 0 || a.Scale != 0 || a.Translate != 0 || a.Brightness != 0 || a.Contrast != 0 || a.Gamma != 0 || a.Noise != 0 || a.HorizontalFlip)
-        {
-            yield return "training.augmentation " + Why + ".";
-        }
-
-        if (t.EarlyStopping is not null)
-        {
-            yield return "training.early_stopping " + Why + "; checkpoints are chosen by the protocol's selection rule instead.";
-        }
-
-        if (t.Schedule is LrSchedule.Cosine or LrSchedule.Step)
-        {
-            yield return $"training.schedule '{ProtocolNames.Of(t.Schedule)}' " + Why + "; the rate stays constant (use 'dann' for the annealed rate).";
-        }
+        string where = outcome.ReportPath is { } report ? $"Report: {report}" : $"Results: {Path.Combine(outcome.OutputDirectory, "results.json")} (report.html turned off by the protocol)";
+        console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"Done in {r.Seconds:F0} s on {r.Device}. {where}")));
+        return code;
     }
 
     private sealed class Relay(Action<RunProgress> report) : IProgress<RunProgress>

@@ -21,32 +21,36 @@ internal static class TrainCommand
         var manifestArg = new Argument<FileInfo>("MANIFEST") { Description = "A manifest from `medtransfer ingest` with labels (0/1) and a patient-level split (--split)." };
         var outDir = new Option<DirectoryInfo>("--out") { Description = "Run folder: model.onnx, checkpoints/, config.json, predictions.csv, training.json.", Required = true };
         var roots = new Option<string[]>("--root") { Description = "Folder the manifest's paths are relative to; repeat for every folder given to ingest, in order (default: the manifest's folder).", AllowMultipleArgumentsPerToken = false };
-        var strategy = new Option<string?>("--strategy") { Description = "feature-extraction, full, discriminative, gradual-unfreezing or l2sp (default full)." };
+        var strategy = new Option<string?>("--strategy") { Description = "feature-extraction, full, discriminative, gradual-unfreezing or l2sp (default full). A frozen backbone without augmentation runs once over the images; with augmentation it runs on every batch (slower)." };
         strategy.AcceptOnlyFromAmong([.. StrategyNames.All]);
         var backbone = new Option<string?>("--backbone") { Description = "resnet18-imagenet or resnet18-scratch (default resnet18-imagenet)." };
         backbone.AcceptOnlyFromAmong([.. BackboneNames.All]);
         var head = new Option<string?>("--head") { Description = "linear or bottleneck (default linear)." };
         head.AcceptOnlyFromAmong("linear", "bottleneck");
-        var size = new Option<int?>("--size") { Description = "Input side in pixels, 32–1024 (default 128)." };
-        var iterations = new Option<int?>("--iterations") { Description = "Training steps (default 300)." };
-        var batch = new Option<int?>("--batch") { Description = "Batch size (default 16)." };
-        var lr = new Option<double?>("--lr") { Description = "Base learning rate (default 0.01; the head trains at 10×)." };
+        var trainableFrom = new Option<string?>("--trainable-from") { Description = "First backbone stage that trains: stem, stage1, stage2, stage3, stage4 or head (default: from the strategy). Earlier layers are frozen, BatchNorm statistics too." };
+        trainableFrom.AcceptOnlyFromAmong([.. TrainableFromNames.All]);
+        var size = new Option<int?>("--size") { Description = "Input side in pixels, 32–1024 (default 224)." };
+        var iterations = new Option<int?>("--iterations") { Description = "Training steps (default 1000)." };
+        var batch = new Option<int?>("--batch") { Description = "Batch size (default 32)." };
+        var lr = new Option<double?>("--lr") { Description = "Base learning rate of the backbone's trainable layers (default 0.001); the new layers train at 10× (--config: head_lr_multiplier)." };
         var optimizer = new Option<string?>("--optimizer") { Description = "sgd or adamw (default sgd)." };
         optimizer.AcceptOnlyFromAmong("sgd", "adamw");
-        var schedule = new Option<string?>("--schedule") { Description = "cosine, constant, step or dann (default cosine)." };
+        var schedule = new Option<string?>("--schedule") { Description = "constant, cosine, step (×0.1 at 1/2 and 3/4) or dann (lr·(1+10p)^−0.75) (default constant)." };
         schedule.AcceptOnlyFromAmong("cosine", "constant", "step", "dann");
         var seed = new Option<long?>("--seed") { Description = "Run seed: new layers, sampling order, augmentation (default 1). CPU runs repeat bit for bit." };
         var device = new Option<string>("--device") { Description = "auto, cpu, cuda or cuda:N.", DefaultValueFactory = _ => "auto" };
         var configFile = new Option<FileInfo?>("--config") { Description = "A fine-tuning configuration (JSON, as written to config.json); the options above override its fields." };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from checkpoints/last.ckpt (a finished run is not retrained)." };
+        var keyFile = new Option<FileInfo?>("--key-file") { Description = "Pseudonym key (hex, ≥ 32 digits) for the ids in predictions.csv; default: $MEDTRANSFER_PSEUDONYM_KEY, else a key generated in OUT/private/." };
         var json = new Option<bool>("--json") { Description = "Print a summary as JSON instead of progress and a table." };
         var command = new Command(
             "train",
-            "Fine-tune an ImageNet CNN on a manifest's train rows, with early stopping on its val rows, and report AUROC and " +
-            "accuracy on its test rows. Writes model.onnx (with the X-ray recipe), checkpoints/{last,best}.ckpt, config.json, " +
-            "predictions.csv (hashed ids, never UIDs or patient IDs) and training.json into --out.");
+            "Fine-tune an ImageNet CNN on a manifest's train rows (the same trainer as `run`, without adaptation), keep the candidate " +
+            "checkpoint with the best AUROC on its val rows, and report AUROC and accuracy on its test rows. Writes model.onnx (with the " +
+            "X-ray recipe), checkpoints/ (resumable), config.json, predictions.csv (keyed pseudonyms, never UIDs or patient IDs) and " +
+            "training.json into --out.");
         command.Arguments.Add(manifestArg);
-        foreach (Option option in new Option[] { outDir, roots, strategy, backbone, head, size, iterations, batch, lr, optimizer, schedule, seed, device, configFile, resume, json })
+        foreach (Option option in new Option[] { outDir, roots, strategy, trainableFrom, backbone, head, size, iterations, batch, lr, optimizer, schedule, seed, device, configFile, resume, keyFile, json })
         {
             command.Options.Add(option);
         }
@@ -61,6 +65,7 @@ internal static class TrainCommand
                 FineTuneConfig config = baseConfig with
                 {
                     Strategy = parse.GetValue(strategy) ?? baseConfig.Strategy,
+                    TrainableFrom = parse.GetValue(trainableFrom) ?? baseConfig.TrainableFrom,
                     Backbone = parse.GetValue(backbone) ?? baseConfig.Backbone,
                     Head = parse.GetValue(head) ?? baseConfig.Head,
                     ImageSize = parse.GetValue(size) ?? baseConfig.ImageSize,
@@ -79,7 +84,8 @@ internal static class TrainCommand
                     config,
                     parse.GetValue(device)!,
                     parse.GetValue(resume),
-                    CodeVersion.Of(typeof(TrainCommand)).ToString());
+                    CodeVersion.Of(typeof(TrainCommand)).ToString(),
+                    parse.GetValue(keyFile)?.FullName);
                 bool asJson = parse.GetValue(json);
                 ManifestTrainingResult result = Execute(console, output, options, asJson);
                 if (asJson)
@@ -98,7 +104,7 @@ internal static class TrainCommand
                 error.WriteLine($"error: {ex.Message}");
                 return CliApp.ExitCodes.Usage;
             }
-            catch (Exception ex) when (ex is TorchUnavailableException or CheckpointException or IOException or UnauthorizedAccessException or InvalidOperationException)
+            catch (Exception ex) when (ex is TorchUnavailableException or CheckpointException or IOException or UnauthorizedAccessException or TrainingDivergedException)
             {
                 error.WriteLine($"error: {ex.Message}");
                 return CliApp.ExitCodes.Failure;
@@ -124,16 +130,16 @@ internal static class TrainCommand
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn())
             .Start(ctx =>
             {
-                ProgressTask? features = null;
+                ProgressTask? activations = null;
                 ProgressTask train = ctx.AddTask("train", maxValue: Math.Max(1, options.Config.Iterations));
                 result = ManifestTraining.Run(options, new Relay(e =>
                 {
                     switch (e.Phase)
                     {
-                        case "features":
-                            features ??= ctx.AddTask("features (frozen backbone, computed once)", maxValue: Math.Max(1, e.TotalSteps));
-                            features.MaxValue = Math.Max(1, e.TotalSteps);
-                            features.Value = e.Step;
+                        case "activations":
+                            activations ??= ctx.AddTask("frozen layers (computed once)", maxValue: Math.Max(1, e.TotalSteps));
+                            activations.MaxValue = Math.Max(1, e.TotalSteps);
+                            activations.Value = e.Step;
                             break;
                         case "train":
                             train.Value = e.Step;
@@ -148,14 +154,14 @@ internal static class TrainCommand
                             }
 
                             break;
-                        case "validate":
-                            console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"step {e.Step}: validation {e.Validation:F4}{(e.Message is null ? string.Empty : " (" + e.Message + ")")}")));
+                        case "evaluate":
+                            console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"step {e.Step}: candidate checkpoint{(e.Signal is double s ? $", signal {s:F4}" : string.Empty)}{(e.Message is null ? string.Empty : " (" + e.Message + ")")}")));
                             break;
                         default:
                             train.Value = train.MaxValue;
-                            if (features is not null)
+                            if (activations is not null)
                             {
-                                features.Value = features.MaxValue;
+                                activations.Value = activations.MaxValue;
                             }
 
                             break;
@@ -173,7 +179,7 @@ internal static class TrainCommand
         {
             "train" when e.Message is not null => $"step {e.Step}/{e.TotalSteps}: {e.Message}",
             "train" when e.Step % every == 0 || e.Step == e.TotalSteps => string.Create(CultureInfo.InvariantCulture, $"step {e.Step}/{e.TotalSteps}: loss {e.Loss:F4} lr {e.LearningRate:G3} {e.ImagesPerSecond:F0} img/s"),
-            "validate" => string.Create(CultureInfo.InvariantCulture, $"step {e.Step}/{e.TotalSteps}: validation {e.Validation:F4}{(e.Message is null ? string.Empty : " (" + e.Message + ")")}"),
+            "evaluate" => string.Create(CultureInfo.InvariantCulture, $"step {e.Step}/{e.TotalSteps}: candidate checkpoint{(e.Signal is double s ? $", signal {s:F4}" : string.Empty)}{(e.Message is null ? string.Empty : " (" + e.Message + ")")}"),
             _ => null,
         };
         if (line is not null)
@@ -188,7 +194,8 @@ internal static class TrainCommand
         var table = new Table().AddColumns("Training", "Result");
         table.AddRow("Images (train / val / test)", string.Create(CultureInfo.InvariantCulture, $"{r.TrainCount} / {r.ValidationCount} / {r.TestCount}") + (r.Skipped.Count > 0 ? string.Create(CultureInfo.InvariantCulture, $" ({r.Skipped.Count} unreadable, skipped)") : string.Empty));
         table.AddRow("Steps", string.Create(CultureInfo.InvariantCulture, $"{o.StepsRun}{(o.ResumedFromStep is { } from ? $" (resumed from {from})" : string.Empty)}{(o.StoppedEarly ? ", stopped early" : string.Empty)}"));
-        table.AddRow("Kept weights", double.IsNaN(o.BestSignal) ? string.Create(CultureInfo.InvariantCulture, $"step {o.BestStep} (no validation rows: the last step)") : string.Create(CultureInfo.InvariantCulture, $"step {o.BestStep}, {o.Signal} {o.BestSignal:F4}"));
+        double? keptAuroc = o.Candidates.FirstOrDefault(c => c.Step == r.KeptStep)?.ValidationAuroc;
+        table.AddRow("Kept weights", keptAuroc is double v ? string.Create(CultureInfo.InvariantCulture, $"step {r.KeptStep}, validation AUROC {v:F4}") : string.Create(CultureInfo.InvariantCulture, $"step {r.KeptStep} (no validation AUROC: the last step)"));
         table.AddRow("Test AUROC", r.TestAuroc is { } auroc ? auroc.ToString("F4", CultureInfo.InvariantCulture) : "n/a (the test rows lack a class)");
         table.AddRow("Test accuracy", r.TestAccuracy is { } accuracy ? accuracy.ToString("F4", CultureInfo.InvariantCulture) : "n/a (no test rows)");
         table.AddRow("Device", Markup.Escape(o.Device));
@@ -207,9 +214,9 @@ internal static class TrainCommand
                 model = Path.Combine(r.OutputDirectory, ManifestTraining.ModelFile),
                 steps = o.StepsRun,
                 resumedFromStep = o.ResumedFromStep,
-                bestStep = o.BestStep,
-                signal = o.Signal,
-                bestSignal = o.BestSignal,
+                keptStep = r.KeptStep,
+                keptValidationAuroc = o.Candidates.FirstOrDefault(c => c.Step == r.KeptStep)?.ValidationAuroc,
+                trainableFrom = o.TrainableFrom,
                 stoppedEarly = o.StoppedEarly,
                 train = r.TrainCount,
                 validation = r.ValidationCount,

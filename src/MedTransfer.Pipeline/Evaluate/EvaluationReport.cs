@@ -68,9 +68,16 @@ public static class EvaluationReport
             new FigureBlock(Charts.Roc("roc-by-site", "ROC by site", Curves(curves, result)), "ROC curves per site; the dashed line is chance."),
             new FigureBlock(Charts.PrecisionRecall("pr-by-site", "Precision-recall by site", Curves(curves, result)), "Precision-recall curves per site; chance precision equals each site's prevalence."));
 
-        doc.Add("sites", "Per-site performance",
-            GroupTable(result.BySite, "site"),
-            new FigureBlock(Charts.Forest("auroc-by-site", "AUROC by site", "AUROC (95% interval)", [.. result.BySite.Where(g => g.Metric is not null).Select(g => new ForestRow(g.Group, g.Metric!))]), "AUROC per site with patient-bootstrap intervals."));
+        if (result.BySite.Count == 0)
+        {
+            doc.Add("sites", "Per-site performance", new Paragraph("Per-site metrics were not computed: the evaluation was asked not to (evaluation.per_site: false)."));
+        }
+        else
+        {
+            doc.Add("sites", "Per-site performance",
+                GroupTable(result.BySite, "site"),
+                new FigureBlock(Charts.Forest("auroc-by-site", "AUROC by site", "AUROC (95% interval)", [.. result.BySite.Where(g => g.Metric is not null).Select(g => new ForestRow(g.Group, g.Metric!))]), "AUROC per site with patient-bootstrap intervals."));
+        }
 
         var subgroupBlocks = new List<ReportBlock>();
         foreach ((string column, IReadOnlyList<GroupResult> groups) in result.Subgroups)
@@ -180,8 +187,9 @@ public static class EvaluationReport
             ])],
             $"AUROC by {column}");
 
-    private static List<CurveInput> Curves(IReadOnlyList<SiteScores> curves, EvaluationResult result) =>
-        [.. result.BySite.Where(g => g.Metric is not null).Select(g =>
+    private static List<CurveInput> Curves(IReadOnlyList<SiteScores> curves, EvaluationResult result) => result.BySite.Count == 0
+        ? [new CurveInput($"all evaluated rows (AUROC {Fmt(result.Overall.AurocDeLong.Value)})", [.. curves.SelectMany(c => c.Scores)], [.. curves.SelectMany(c => c.Labels)])]
+        : [.. result.BySite.Where(g => g.Metric is not null).Select(g =>
         {
             SiteScores? site = curves.FirstOrDefault(c => c.Site == g.Group);
             return new CurveInput($"{g.Group} (AUROC {Fmt(g.Metric!.Value)})", site?.Scores ?? [], site?.Labels ?? []);

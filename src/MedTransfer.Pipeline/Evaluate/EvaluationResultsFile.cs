@@ -16,6 +16,13 @@ public sealed record SiteScores(string Site, IReadOnlyList<double> Scores, IRead
         IEnumerable<PredictionRow> evaluated = result.EvaluatedPartition == "test"
             ? rows.Where(r => string.Equals(r.Split, "test", StringComparison.OrdinalIgnoreCase))
             : rows;
+        if (result.BySite.Count == 0)
+        {
+            // Per-site metrics were turned off: the figures show the evaluated rows as one curve.
+            PredictionRow[] all = [.. evaluated.OrderByDescending(r => r.Score).ThenByDescending(r => r.Label)];
+            return [new SiteScores("all", [.. all.Select(r => r.Score)], [.. all.Select(r => r.Label)])];
+        }
+
         ILookup<string, PredictionRow> bySite = evaluated.ToLookup(r => r.Site, StringComparer.Ordinal);
         return [.. result.BySite.Select(g =>
         {

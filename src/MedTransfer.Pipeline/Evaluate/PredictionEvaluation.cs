@@ -54,6 +54,9 @@ public sealed record EvaluationOptions
 
     /// <summary>ECE bins.</summary>
     public int CalibrationBins { get; init; } = Calibration.DefaultBins;
+
+    /// <summary>Compute AUROC per site with intervals and differences (the default).</summary>
+    public bool PerSite { get; init; } = true;
 }
 
 /// <summary>Metrics of one evaluated partition.</summary>
@@ -162,7 +165,7 @@ public static class PredictionEvaluation
         }
 
         string[] sites = [.. test.Select(r => r.Site)];
-        IReadOnlyList<GroupResult> bySite = MedTransfer.Evaluation.Metrics.Subgroups.Auroc(scores, labels, patients, sites, b);
+        IReadOnlyList<GroupResult> bySite = options.PerSite ? MedTransfer.Evaluation.Metrics.Subgroups.Auroc(scores, labels, patients, sites, b) : [];
         var prevalence = sites.Zip(labels).GroupBy(p => p.First, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.Average(p => (double)p.Second), StringComparer.Ordinal);
         var subgroups = new SortedDictionary<string, IReadOnlyList<GroupResult>>(StringComparer.Ordinal);

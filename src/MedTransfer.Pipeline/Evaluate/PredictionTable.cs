@@ -35,6 +35,37 @@ public static class PredictionTable
     /// <summary>Subgroup columns used when present.</summary>
     public static IReadOnlyList<string> DefaultGroups { get; } = ["sex", "age_band", "manufacturer", "view"];
 
+    /// <summary>
+    /// The predictions CSV every command writes (run, train): id, patient, label, score, site, split and the subgroup
+    /// columns, with the ids already pseudonymous; the format <see cref="Read"/> and <c>medtransfer evaluate</c> read.
+    /// Scores are written in round-trip form, so the file is byte-identical for identical predictions.
+    /// </summary>
+    public static string Format(IReadOnlyList<PredictionRow> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var sb = new System.Text.StringBuilder();
+        string[] groups = [.. rows.SelectMany(r => r.Subgroups.Keys).Distinct(StringComparer.Ordinal)];
+        sb.Append("id,patient,label,score,site,split");
+        foreach (string g in groups)
+        {
+            sb.Append(',').Append(CsvTable.Quote(g));
+        }
+
+        sb.Append('\n');
+        foreach (PredictionRow r in rows)
+        {
+            sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"{CsvTable.Quote(r.Id)},{CsvTable.Quote(r.Patient)},{r.Label},{r.Score.ToString("R", System.Globalization.CultureInfo.InvariantCulture)},{CsvTable.Quote(r.Site)},{CsvTable.Quote(r.Split)}");
+            foreach (string g in groups)
+            {
+                sb.Append(',').Append(CsvTable.Quote(r.Subgroups.GetValueOrDefault(g, string.Empty)));
+            }
+
+            sb.Append('\n');
+        }
+
+        return sb.ToString();
+    }
+
     /// <summary>Reads the predictions, optionally joined with a manifest.</summary>
     /// <exception cref="PredictionTableException">A required column is missing, a value does not parse, an id repeats.</exception>
     public static IReadOnlyList<PredictionRow> Read(TextReader reader, Manifest? manifest = null, IReadOnlyList<string>? extraGroups = null)

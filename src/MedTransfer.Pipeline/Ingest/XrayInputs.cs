@@ -1,33 +1,30 @@
 using System.Collections.Concurrent;
-using System.Security.Cryptography;
-using System.Text;
 using MedTransfer.Imaging.Index;
 using MedTransfer.Imaging.Normalization;
+using MedTransfer.Pipeline.Diagnose;
 
 namespace MedTransfer.Pipeline.Ingest;
 
 /// <summary>
 /// Radiographs of a manifest as model inputs, shared by `run` and `train`: each row normalized once
 /// with an X-ray recipe to a single S×S channel (the backbone replicates it), in parallel; rows that
-/// fail are skipped with a pseudonymous id and the exception type only (messages may quote paths,
-/// which hold patient ids: RELIABILITY D1).
+/// fail are skipped and named by a keyed pseudonym of their id with the exception type only (messages
+/// may quote paths, and paths can hold patient names).
 /// </summary>
 internal static class XrayInputs
 {
-    /// <summary>A stable 16-hex pseudonym of an identifier (the same in `run` and `train` outputs, so they join).</summary>
-    public static string PseudonymousId(string id) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("medtransfer-run:" + id)))[..16];
-
     /// <summary>Normalizes every row; returns the images by row id and how many files were missing.</summary>
     public static (Dictionary<string, float[]> Images, int Missing) Normalize(
         IReadOnlyList<ManifestRow> rows,
         IReadOnlyList<string> roots,
         XrayRecipe recipe,
-        ConcurrentBag<string> skipped,
+        StudyPseudonyms pseudonyms,
+        ICollection<string> skipped,
         IProgress<(int Done, int Total)>? progress,
         CancellationToken ct)
     {
         var result = new ConcurrentDictionary<string, float[]>(StringComparer.Ordinal);
+        var failures = new ConcurrentBag<string>();
         int missing = 0;
         int done = 0;
         Parallel.ForEach(rows, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Environment.ProcessorCount), CancellationToken = ct }, row =>
@@ -40,11 +37,11 @@ internal static class XrayInputs
             catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
             {
                 Interlocked.Increment(ref missing);
-                skipped.Add($"{PseudonymousId(row.Id)}: file not found");
+                failures.Add($"normalize: image {pseudonyms.Of("image", row.Id)} (sha256 {Prefix(row.Sha256)}): file not found");
             }
             catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
             {
-                skipped.Add($"{PseudonymousId(row.Id)}: {ex.GetType().Name}");
+                failures.Add($"normalize: image {pseudonyms.Of("image", row.Id)} (sha256 {Prefix(row.Sha256)}): {ex.GetType().Name}");
             }
 
             int n = Interlocked.Increment(ref done);
@@ -53,6 +50,13 @@ internal static class XrayInputs
                 progress?.Report((n, rows.Count));
             }
         });
+        foreach (string f in failures.Order(StringComparer.Ordinal))
+        {
+            skipped.Add(f);
+        }
+
         return (new Dictionary<string, float[]>(result, StringComparer.Ordinal), missing);
     }
+
+    private static string Prefix(string sha256) => sha256.Length >= 12 ? sha256[..12] : sha256;
 }

@@ -58,8 +58,11 @@ public sealed record ExperimentProtocol
     /// <summary>"auto" (CUDA when present, else CPU), "cpu", "cuda" or "cuda:N".</summary>
     public string Device { get; init; } = "auto";
 
-    /// <summary>True when <see cref="Selection"/> uses target-test labels: results must carry the word "oracle".</summary>
+    /// <summary>True when <see cref="Selection"/> uses target labels: results must carry the word "oracle".</summary>
     public bool IsOracle => Selection == SelectionRule.Oracle;
+
+    /// <summary>Where each field was written in the protocol file (not part of the hash): refusals found later name the same place.</summary>
+    public ProtocolLocations Locations { get; init; } = ProtocolLocations.None;
 
     /// <summary>SHA-256 of the canonical serialization (<see cref="ProtocolSerializer.ComputeHash"/>): what runs record.</summary>
     public string ComputeHash() => ProtocolSerializer.ComputeHash(this);
@@ -179,8 +182,14 @@ public sealed record ModelSpec
     /// <summary>Fine-tuning strategy. Default full.</summary>
     public FineTuningStrategy Strategy { get; init; } = FineTuningStrategy.Full;
 
-    /// <summary>Backbone learning rate = head rate × this (discriminative strategy), in (0, 1]. Default 0.1.</summary>
-    public double DiscriminativeLrDecay { get; init; } = 0.1;
+    /// <summary>The first backbone stage that trains (everything before it frozen, BatchNorm statistics too); null = from the strategy (head for feature-extraction, else stem).</summary>
+    public TrainableStage? TrainableFrom { get; init; }
+
+    /// <summary>Learning rate of the new layers (bottleneck, classifier, discriminator) = training.lr × this. Default 10.</summary>
+    public double HeadLrMultiplier { get; init; } = 10;
+
+    /// <summary>Discriminative strategy: the stage k places below the top trains at training.lr × this^k, in (0, 1]. Default 0.5.</summary>
+    public double DiscriminativeLrDecay { get; init; } = 0.5;
 
     /// <summary>Gradual unfreezing: iterations between unfreezing one more stage. Default 100.</summary>
     public int UnfreezeEvery { get; init; } = 100;
@@ -235,10 +244,10 @@ public sealed record TrainingSpec
     /// <summary>Optimizer. Default sgd.</summary>
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.Sgd;
 
-    /// <summary>Head learning rate. Default 0.01.</summary>
-    public double Lr { get; init; } = 0.01;
+    /// <summary>Base learning rate of the pretrained backbone's trainable layers (the new layers train at × model.head_lr_multiplier). Default 0.001.</summary>
+    public double Lr { get; init; } = 0.001;
 
-    /// <summary>SGD momentum (ignored by AdamW). Default 0.9.</summary>
+    /// <summary>SGD momentum (AdamW's β1). Default 0.9.</summary>
     public double Momentum { get; init; } = 0.9;
 
     /// <summary>Weight decay. Default 0.0005.</summary>
@@ -250,17 +259,23 @@ public sealed record TrainingSpec
     /// <summary>Optimiser steps; null when <see cref="Epochs"/> is given. Default 1000 when neither is.</summary>
     public int? Iterations { get; init; } = 1000;
 
-    /// <summary>Passes over the source training data; null when <see cref="Iterations"/> is given.</summary>
+    /// <summary>Passes over the labelled training data (steps = epochs × ⌈n / batch⌉); null when <see cref="Iterations"/> is given.</summary>
     public int? Epochs { get; init; }
 
     /// <summary>Learning-rate schedule. Default constant.</summary>
     public LrSchedule Schedule { get; init; } = LrSchedule.Constant;
+
+    /// <summary>γ of the dann schedule lr·(1 + γp)^−0.75 on progress p. Default 10 (the paper's).</summary>
+    public double DannGamma { get; init; } = 10;
 
     /// <summary>Label smoothing in [0, 1). Default 0.</summary>
     public double LabelSmoothing { get; init; }
 
     /// <summary>Class weighting. Default none.</summary>
     public ClassWeighting ClassWeighting { get; init; } = ClassWeighting.None;
+
+    /// <summary>Draw labelled batches with equal class frequencies. Default false.</summary>
+    public bool BalancedSampling { get; init; }
 
     /// <summary>Early stopping, or null (the default) for none.</summary>
     public EarlyStoppingSpec? EarlyStopping { get; init; }

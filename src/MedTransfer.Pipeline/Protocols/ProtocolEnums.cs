@@ -53,23 +53,48 @@ public enum HeadKind
     Bottleneck,
 }
 
-/// <summary>The fine-tuning strategy (<c>model.strategy</c>), as defined in METHODS.md.</summary>
+/// <summary>
+/// The fine-tuning strategy (<c>model.strategy</c>). Learning rates: <c>training.lr</c> is the base rate of the
+/// backbone's trainable layers, the new layers train at × <c>model.head_lr_multiplier</c>.
+/// </summary>
 public enum FineTuningStrategy
 {
-    /// <summary>Backbone frozen (eval-mode BatchNorm); only the head trains.</summary>
+    /// <summary>Backbone frozen (its BatchNorm statistics too); only the new layers train. Same as trainable_from: head.</summary>
     FeatureExtraction,
 
-    /// <summary>Every layer trains at the same learning rate.</summary>
+    /// <summary>Every trainable backbone layer at the base rate.</summary>
     Full,
 
-    /// <summary>Every layer trains; the backbone's rate is the head's × <see cref="ModelSpec.DiscriminativeLrDecay"/>.</summary>
+    /// <summary>As full, but the stage k places below the top trains at the base rate × <see cref="ModelSpec.DiscriminativeLrDecay"/>^k.</summary>
     Discriminative,
 
-    /// <summary>Head first, then one ResNet stage more every <see cref="ModelSpec.UnfreezeEvery"/> iterations.</summary>
+    /// <summary>The new layers first, then one backbone stage more (from the top) every <see cref="ModelSpec.UnfreezeEvery"/> iterations.</summary>
     GradualUnfreezing,
 
-    /// <summary>Full fine-tuning with the L2-SP penalty toward the pretrained weights.</summary>
+    /// <summary>As full, with the L2-SP penalty toward the pretrained weights instead of weight decay.</summary>
     L2Sp,
+}
+
+/// <summary>The first backbone stage that trains (<c>model.trainable_from</c>): every layer before it is frozen, BatchNorm statistics included.</summary>
+public enum TrainableStage
+{
+    /// <summary>Everything trains.</summary>
+    Stem,
+
+    /// <summary>From the first residual stage on.</summary>
+    Stage1,
+
+    /// <summary>From the second stage on.</summary>
+    Stage2,
+
+    /// <summary>From the third stage on.</summary>
+    Stage3,
+
+    /// <summary>From the last stage on.</summary>
+    Stage4,
+
+    /// <summary>Only the new layers train (the whole backbone frozen).</summary>
+    Head,
 }
 
 /// <summary>The optimizer (<c>training.optimizer</c>).</summary>
@@ -91,10 +116,10 @@ public enum LrSchedule
     /// <summary>Cosine annealing to 0 over the run.</summary>
     Cosine,
 
-    /// <summary>× 0.1 at 1/2 and 3/4 of the run.</summary>
+    /// <summary>× 0.1 from half the run, × 0.01 from three quarters.</summary>
     Step,
 
-    /// <summary>DANN's annealing lr_i = lr0·(1+γ·i)^−0.75 with γ = 0.001 (METHODS.md).</summary>
+    /// <summary>DANN's annealing lr·(1+γp)^−0.75 on progress p (Ganin et al. 2016; γ = <see cref="TrainingSpec.DannGamma"/>, 10 by default).</summary>
     Dann,
 }
 
@@ -195,7 +220,7 @@ public enum SelectionRule
     /// <summary>Deep embedded validation (importance-weighted source validation with a control variate).</summary>
     Dev,
 
-    /// <summary>Target-test labels: an upper bound, labelled "oracle" in every output (RELIABILITY G2).</summary>
+    /// <summary>AUROC on the target's validation partition, with its labels: an upper bound, labelled "ORACLE" in every output.</summary>
     Oracle,
 }
 

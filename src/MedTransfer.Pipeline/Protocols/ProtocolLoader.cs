@@ -115,7 +115,7 @@ public static partial class ProtocolLoader
             throw new ProtocolException(errors.All);
         }
 
-        return protocol;
+        return protocol with { Locations = new ProtocolLocations(errors.File, new Dictionary<string, (int, int)>(errors.Locations, StringComparer.Ordinal)) };
     }
 
     /// <summary>Deepest mapping/sequence nesting accepted (the schema itself needs 4).</summary>
@@ -195,7 +195,20 @@ public static partial class ProtocolLoader
                 Device = Device(),
             };
             protocol = protocol with { Baselines = Baselines(protocol.Adaptation) };
+            CheckCombinations(protocol);
             return data is null || name is null ? null : protocol;
+        }
+
+        // Settings that are valid alone but contradict each other; each error sits at the field to change.
+        private void CheckCombinations(ExperimentProtocol p)
+        {
+            bool frozen = p.Model.Strategy == FineTuningStrategy.FeatureExtraction || p.Model.TrainableFrom == TrainableStage.Head;
+            TrainingMethod[] aligning = [TrainingMethod.Dann, TrainingMethod.Cdan, TrainingMethod.CdanE, TrainingMethod.Dan, TrainingMethod.Jan, TrainingMethod.Coral];
+            string[] named = [.. p.Adaptation.Methods.Where(m => aligning.Contains(m.Method)).Select(m => ProtocolNames.Of(m.Method))];
+            if (frozen && p.Model.Head == HeadKind.Linear && named.Length > 0)
+            {
+                errors.AddAt("model.head", $"{string.Join(", ", named)} align features, but a frozen backbone with a linear head has no trainable features: use head: bottleneck, or train backbone stages (trainable_from)");
+            }
         }
 
         private IReadOnlyList<int> Seeds()
@@ -572,25 +585,42 @@ public static partial class ProtocolLoader
         private ModelSpec Model()
         {
             var model = new ModelSpec();
-            YamlFields? m = YamlFields.Of(top.Raw("model"), "model", errors, "backbone", "head", "bottleneck_width", "strategy", "discriminative_lr_decay", "unfreeze_every", "l2sp_alpha", "l2sp_beta", "classes");
-            return m is null ? model : new ModelSpec
+            YamlFields? m = YamlFields.Of(top.Raw("model"), "model", errors, "backbone", "head", "bottleneck_width", "strategy", "trainable_from", "head_lr_multiplier", "discriminative_lr_decay", "unfreeze_every", "l2sp_alpha", "l2sp_beta", "classes");
+            if (m is null)
+            {
+                return model;
+            }
+
+            var spec = new ModelSpec
             {
                 Backbone = m.Enum("backbone", model.Backbone),
                 Head = m.Enum("head", model.Head),
                 BottleneckWidth = m.Int("bottleneck_width", model.BottleneckWidth, 8, 8192),
                 Strategy = m.Enum("strategy", model.Strategy),
+                TrainableFrom = m.Has("trainable_from") ? m.Enum("trainable_from", TrainableStage.Stem) : null,
+                HeadLrMultiplier = m.Double("head_lr_multiplier", model.HeadLrMultiplier, 0, 1000, minExclusive: true),
                 DiscriminativeLrDecay = m.Double("discriminative_lr_decay", model.DiscriminativeLrDecay, 0, 1, minExclusive: true),
                 UnfreezeEvery = m.Int("unfreeze_every", model.UnfreezeEvery, 1, 1_000_000),
                 L2SpAlpha = m.Double("l2sp_alpha", model.L2SpAlpha, 0, 100),
                 L2SpBeta = m.Double("l2sp_beta", model.L2SpBeta, 0, 100),
                 Classes = m.Int("classes", model.Classes, 2, 1000),
             };
+            if (spec.Strategy == FineTuningStrategy.FeatureExtraction && spec.TrainableFrom is { } from && from != TrainableStage.Head)
+            {
+                m.Error("trainable_from", $"feature-extraction freezes the whole backbone, so it cannot train from {ProtocolNames.Of(from)}: leave trainable_from out, or choose strategy full, discriminative, gradual-unfreezing or l2sp");
+            }
+            else if (spec.Strategy != FineTuningStrategy.FeatureExtraction && spec.TrainableFrom == TrainableStage.Head)
+            {
+                m.Error("trainable_from", $"head freezes the whole backbone: use strategy feature-extraction instead of {ProtocolNames.Of(spec.Strategy)}");
+            }
+
+            return spec;
         }
 
         private TrainingSpec Training()
         {
             var t = new TrainingSpec();
-            YamlFields? f = YamlFields.Of(top.Raw("training"), "training", errors, "optimizer", "lr", "momentum", "weight_decay", "batch_size", "iterations", "epochs", "schedule", "label_smoothing", "class_weighting", "early_stopping", "augmentation");
+            YamlFields? f = YamlFields.Of(top.Raw("training"), "training", errors, "optimizer", "lr", "momentum", "weight_decay", "batch_size", "iterations", "epochs", "schedule", "dann_gamma", "label_smoothing", "class_weighting", "balanced_sampling", "early_stopping", "augmentation");
             if (f is null)
             {
                 return t;
@@ -603,21 +633,29 @@ public static partial class ProtocolLoader
 
             int? epochs = f.OptionalInt("epochs", 1, 100_000);
             int? iterations = f.OptionalInt("iterations", 1, 10_000_000);
-            return new TrainingSpec
+            var spec = new TrainingSpec
             {
                 Optimizer = f.Enum("optimizer", t.Optimizer),
                 Lr = f.Double("lr", t.Lr, 0, 10, minExclusive: true),
                 Momentum = f.Double("momentum", t.Momentum, 0, 1, maxExclusive: true),
                 WeightDecay = f.Double("weight_decay", t.WeightDecay, 0, 1),
-                BatchSize = f.Int("batch_size", t.BatchSize, 1, 4096),
+                BatchSize = f.Int("batch_size", t.BatchSize, 2, 4096),
                 Iterations = epochs is null ? iterations ?? t.Iterations : null,
                 Epochs = epochs,
                 Schedule = f.Enum("schedule", t.Schedule),
+                DannGamma = f.Double("dann_gamma", t.DannGamma, 0, 1_000_000, minExclusive: true),
                 LabelSmoothing = f.Double("label_smoothing", 0, 0, 1, maxExclusive: true),
                 ClassWeighting = f.Enum("class_weighting", t.ClassWeighting),
+                BalancedSampling = f.Bool("balanced_sampling", false),
                 EarlyStopping = EarlyStopping(f.Raw("early_stopping")),
                 Augmentation = Augmentation(f.Raw("augmentation")),
             };
+            if (f.Has("dann_gamma") && spec.Schedule != LrSchedule.Dann)
+            {
+                f.Error("dann_gamma", $"only the dann schedule uses dann_gamma; this protocol's schedule is {ProtocolNames.Of(spec.Schedule)}");
+            }
+
+            return spec;
         }
 
         private EarlyStoppingSpec? EarlyStopping(YamlNode? node)

@@ -19,6 +19,13 @@ public static class ProtocolNames
             ("discriminative", FineTuningStrategy.Discriminative),
             ("gradual-unfreezing", FineTuningStrategy.GradualUnfreezing),
             ("l2sp", FineTuningStrategy.L2Sp)),
+        [typeof(TrainableStage)] = Table(
+            ("stem", TrainableStage.Stem),
+            ("stage1", TrainableStage.Stage1),
+            ("stage2", TrainableStage.Stage2),
+            ("stage3", TrainableStage.Stage3),
+            ("stage4", TrainableStage.Stage4),
+            ("head", TrainableStage.Head)),
         [typeof(OptimizerKind)] = Table(("sgd", OptimizerKind.Sgd), ("adamw", OptimizerKind.AdamW)),
         [typeof(LrSchedule)] = Table(("constant", LrSchedule.Constant), ("cosine", LrSchedule.Cosine), ("step", LrSchedule.Step), ("dann", LrSchedule.Dann)),
         [typeof(ClassWeighting)] = Table(("none", ClassWeighting.None), ("balanced", ClassWeighting.Balanced)),

@@ -62,6 +62,8 @@ public static partial class ProtocolSerializer
                 ["head"] = ProtocolNames.Of(m.Head),
                 ["bottleneck_width"] = m.BottleneckWidth,
                 ["strategy"] = ProtocolNames.Of(m.Strategy),
+                ["trainable_from"] = m.TrainableFrom is { } from ? ProtocolNames.Of(from) : null,
+                ["head_lr_multiplier"] = m.HeadLrMultiplier,
                 ["discriminative_lr_decay"] = m.DiscriminativeLrDecay,
                 ["unfreeze_every"] = m.UnfreezeEvery,
                 ["l2sp_alpha"] = m.L2SpAlpha,
@@ -78,8 +80,10 @@ public static partial class ProtocolSerializer
                 ["iterations"] = t.Iterations,
                 ["epochs"] = t.Epochs,
                 ["schedule"] = ProtocolNames.Of(t.Schedule),
+                ["dann_gamma"] = t.Schedule == LrSchedule.Dann ? t.DannGamma : null,
                 ["label_smoothing"] = t.LabelSmoothing,
                 ["class_weighting"] = ProtocolNames.Of(t.ClassWeighting),
+                ["balanced_sampling"] = t.BalancedSampling,
                 ["early_stopping"] = t.EarlyStopping is not { } e ? null : new JsonObject
                 {
                     ["signal"] = ProtocolNames.Of(e.Signal),

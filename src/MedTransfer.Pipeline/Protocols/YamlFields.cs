@@ -12,12 +12,24 @@ internal sealed class YamlErrors(string file)
 {
     private readonly List<ProtocolError> _errors = [];
 
+    /// <summary>Where each field read so far was written (dotted path → line, column of its value).</summary>
+    public Dictionary<string, (int Line, int Column)> Locations { get; } = new(StringComparer.Ordinal);
+
+    public string File => file;
+
     public IReadOnlyList<ProtocolError> All => [.. _errors.OrderBy(e => e.Line).ThenBy(e => e.Column)];
 
     public int Count => _errors.Count;
 
     public void Add(YamlNode? node, string field, string message) =>
         _errors.Add(new ProtocolError(file, node is null ? 0 : (int)node.Start.Line, node is null ? 0 : (int)node.Start.Column, field, message));
+
+    /// <summary>An error at a field already read (its value's position, or its nearest written parent's).</summary>
+    public void AddAt(string field, string message)
+    {
+        ProtocolError e = new ProtocolLocations(file, Locations).ErrorAt(field, message);
+        _errors.Add(e);
+    }
 
     public void Add(Mark mark, string field, string message) =>
         _errors.Add(new ProtocolError(file, (int)mark.Line, (int)mark.Column, field, message));
@@ -76,6 +88,10 @@ internal sealed class YamlFields
             else if (!fields._entries.TryAdd(key, (scalarKey, value)))
             {
                 errors.Add(keyNode, field, "the key is given twice");
+            }
+            else
+            {
+                errors.Locations[field] = ((int)value.Start.Line, (int)value.Start.Column);
             }
         }
 

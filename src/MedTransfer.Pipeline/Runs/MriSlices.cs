@@ -77,7 +77,9 @@ public static class MriSlices
     /// landmarks, slabs of more than one slice, resampling, a slice count); the error names the protocol field.</exception>
     /// <exception cref="ArgumentException">The recipe is invalid (<see cref="MriRecipe.Validate"/>).</exception>
     /// <exception cref="OperationCanceledException">Cancelled.</exception>
-    public static Dictionary<string, float[]> Normalize(IReadOnlyList<ManifestRow> rows, IReadOnlyList<string> roots, MriRecipe recipe, int size, IProgress<(int Done, int Total)>? progress, ICollection<string> quarantine, CancellationToken ct)
+    /// <param name="resize">How slices are resized into the square (after pixels are made square with the area method).</param>
+    /// <param name="safeName">Names a row in quarantine entries (a keyed pseudonym of its id: paths can hold patient names).</param>
+    public static Dictionary<string, float[]> Normalize(IReadOnlyList<ManifestRow> rows, IReadOnlyList<string> roots, MriRecipe recipe, int size, ResizeMethod resize, Func<ManifestRow, string> safeName, IProgress<(int Done, int Total)>? progress, ICollection<string> quarantine, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(rows);
         ArgumentNullException.ThrowIfNull(roots);
@@ -114,7 +116,7 @@ public static class MriSlices
 
             foreach (ManifestRow r in members)
             {
-                Reject($"mri: {r.Path}: {reason}");
+                Reject($"mri: image {safeName(r)}: {reason}");
             }
 
             done += members.Count;
@@ -126,7 +128,7 @@ public static class MriSlices
         {
             try
             {
-                foreach ((string id, float[] image) in NormalizeSeries(members, roots, recipe, size, ct))
+                foreach ((string id, float[] image) in NormalizeSeries(members, roots, recipe, size, resize, ct))
                 {
                     result[id] = image;
                 }
@@ -134,7 +136,7 @@ public static class MriSlices
             catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
             {
                 string why = ex is SeriesRejectedException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}";
-                Reject(string.Create(CultureInfo.InvariantCulture, $"mri: {SeriesFolder(members)} ({members.Count} rows): {why}"));
+                Reject(string.Create(CultureInfo.InvariantCulture, $"mri: series of image {safeName(members[0])} ({members.Count} rows): {why}"));
             }
 
             int n = Interlocked.Add(ref done, members.Count);
@@ -179,14 +181,7 @@ public static class MriSlices
 
     private static ProtocolError Error(string field, string message) => new("protocol", 0, 0, field, message);
 
-    private static string SeriesFolder(List<ManifestRow> members)
-    {
-        string path = members[0].Path;
-        int slash = path.LastIndexOf('/');
-        return slash > 0 ? path[..slash] : path;
-    }
-
-    private static List<(string Id, float[] Image)> NormalizeSeries(List<ManifestRow> members, IReadOnlyList<string> roots, MriRecipe recipe, int size, CancellationToken ct)
+    private static List<(string Id, float[] Image)> NormalizeSeries(List<ManifestRow> members, IReadOnlyList<string> roots, MriRecipe recipe, int size, ResizeMethod resize, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
         var byPath = new Dictionary<string, ManifestRow>(StringComparer.Ordinal);
@@ -259,7 +254,7 @@ public static class MriSlices
                 }
 
                 ImageF display = Display(slice, v.NX, v.NY, v.Affine);
-                images.Add((byPath[order[k]].Id, ToSquare(display, size, pad)));
+                images.Add((byPath[order[k]].Id, ToSquare(display, size, pad, resize)));
             }
         }
 
@@ -333,7 +328,7 @@ public static class MriSlices
         return new ImageF(width, height, pixels, spacingX, spacingY);
     }
 
-    private static float[] ToSquare(ImageF image, int size, float pad)
+    private static float[] ToSquare(ImageF image, int size, float pad, ResizeMethod resize)
     {
         double sx = image.SpacingX;
         double sy = image.SpacingY;
@@ -345,7 +340,7 @@ public static class MriSlices
             image = ImageResizer.Resize(image, width, height, ResizeMethod.Area);
         }
 
-        float[] pixels = ImageResizer.ToSquare(image, size, ResizeMethod.Area, pad).Pixels;
+        float[] pixels = ImageResizer.ToSquare(image, size, resize, pad).Pixels;
         for (int i = 0; i < pixels.Length; i++)
         {
             pixels[i] = Math.Clamp(pixels[i], 0f, 1f);

@@ -1,4 +1,6 @@
 using MedTransfer.Evaluation.Diagnostics;
+using MedTransfer.Pipeline.Runs.Stages;
+using MedTransfer.Training.FineTuning;
 
 namespace MedTransfer.Pipeline.Runs;
 
@@ -10,8 +12,11 @@ namespace MedTransfer.Pipeline.Runs;
 /// <param name="TargetAccuracy">Accuracy at 0.5 on the target test partition.</param>
 /// <param name="Steps">Training steps run.</param>
 /// <param name="Seconds">Wall time of training.</param>
-/// <param name="SelectedBy">The checkpoint-selection rule that chose the kept weights.</param>
+/// <param name="SelectedBy">The checkpoint-selection rule that chose the kept weights, in words.</param>
 /// <param name="IsOracle">True when the rule looked at target labels (results must be labelled so).</param>
+/// <param name="SelectedStep">The step of the kept checkpoint.</param>
+/// <param name="StoppedEarly">True when early stopping ended training.</param>
+/// <param name="TrainableFrom">The first trainable backbone stage ("head": frozen backbone).</param>
 /// <param name="Curves">Per-step training curves.</param>
 public sealed record MethodSeedResult(
     string Method,
@@ -23,20 +28,10 @@ public sealed record MethodSeedResult(
     double Seconds,
     string SelectedBy,
     bool IsOracle,
+    long SelectedStep,
+    bool StoppedEarly,
+    string TrainableFrom,
     TrainingCurves Curves);
-
-/// <summary>Per-step curves of one run; arrays are aligned by step (index 0 = step 1).</summary>
-/// <param name="Loss">Total training loss.</param>
-/// <param name="TransferLoss">The adaptation term (0 for baselines).</param>
-/// <param name="Lambda">Adaptation weight λ (0 for baselines).</param>
-/// <param name="LearningRate">Learning rate.</param>
-/// <param name="DiscriminatorAccuracy">Domain-discriminator accuracy (adversarial methods; NaN otherwise).</param>
-public sealed record TrainingCurves(
-    IReadOnlyList<double> Loss,
-    IReadOnlyList<double> TransferLoss,
-    IReadOnlyList<double> Lambda,
-    IReadOnlyList<double> LearningRate,
-    IReadOnlyList<double> DiscriminatorAccuracy);
 
 /// <summary>Mean ± sd over seeds of one method.</summary>
 /// <param name="Method">Method name.</param>
@@ -87,7 +82,7 @@ public sealed record EmbeddingPoints(string Model, IReadOnlyList<double> X, IRea
 /// <param name="ProtocolHash">Protocol hash.</param>
 /// <param name="Device">Device used.</param>
 /// <param name="Deterministic">True only for CPU runs (never claimed for CUDA).</param>
-/// <param name="SelectedMethod">The method whose first-seed model is evaluated in full and exported.</param>
+/// <param name="SelectedMethod">The method whose model (seed <paramref name="SelectedSeed"/>) is evaluated in full and exported.</param>
 /// <param name="Runs">Every (method, seed) run.</param>
 /// <param name="Summary">Mean ± sd per method.</param>
 /// <param name="NegativeTransfer">Gaps against the baselines.</param>
@@ -97,6 +92,10 @@ public sealed record EmbeddingPoints(string Model, IReadOnlyList<double> X, IRea
 /// <param name="Shortcut">Border/centre masking and occlusion check of the selected model, or null.</param>
 /// <param name="ManifestSha256">SHA-256 of the data manifest.</param>
 /// <param name="Seconds">Wall time of the run.</param>
+/// <param name="Sites">Per site: images indexed, labelled, unlabelled, quarantined and used.</param>
+/// <param name="SelectedSeed">The seed of the reported model.</param>
+/// <param name="PseudonymKeyFingerprint">Fingerprint of the pseudonym key (tells whether two runs used the same key; not the key).</param>
+/// <param name="EmbeddingsRequested">False when the protocol turned the embedding figures off (report.embeddings: none).</param>
 public sealed record RunResults(
     string ProtocolName,
     string ProtocolHash,
@@ -111,4 +110,8 @@ public sealed record RunResults(
     IReadOnlyList<EmbeddingPoints> Embeddings,
     ShortcutCheckResult? Shortcut,
     string ManifestSha256,
-    double Seconds);
+    double Seconds,
+    IReadOnlyList<SiteCount> Sites,
+    int SelectedSeed,
+    string PseudonymKeyFingerprint,
+    bool EmbeddingsRequested);

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -6,9 +5,11 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using MedTransfer.Evaluation.Metrics;
 using MedTransfer.Imaging.Index;
+using MedTransfer.Pipeline.Diagnose;
+using MedTransfer.Pipeline.Evaluate;
 using MedTransfer.Pipeline.Ingest;
+using MedTransfer.Pipeline.Runs;
 using MedTransfer.Imaging.Normalization;
-using MedTransfer.Training.Checkpoints;
 using MedTransfer.Training.Configuration;
 using MedTransfer.Training.Data;
 using MedTransfer.Training.Export;
@@ -72,6 +73,7 @@ public sealed class TrainingInputException : Exception
 /// <param name="Device">"auto", "cpu", "cuda" or "cuda:N".</param>
 /// <param name="Resume">Continue from <c>checkpoints/last.ckpt</c>; without it an existing run folder is refused.</param>
 /// <param name="CodeVersion">MedTransfer version/commit recorded in the outputs.</param>
+/// <param name="KeyFile">The pseudonym key file; null = the MEDTRANSFER_PSEUDONYM_KEY variable, else a key generated in the folder's private/ part.</param>
 public sealed record ManifestTrainingOptions(
     string ManifestPath,
     string OutputDirectory,
@@ -79,10 +81,12 @@ public sealed record ManifestTrainingOptions(
     FineTuneConfig Config,
     string Device = "auto",
     bool Resume = false,
-    string CodeVersion = "unknown");
+    string CodeVersion = "unknown",
+    string? KeyFile = null);
 
 /// <summary>What <see cref="ManifestTraining.Run"/> did and wrote.</summary>
-/// <param name="Outcome">The trainer's account: losses, learning rates, validations, device, throughput.</param>
+/// <param name="Outcome">The trainer's account: curves, candidates with their validation signals, device, throughput.</param>
+/// <param name="KeptStep">The step of the weights kept and exported (best validation AUROC among the candidates).</param>
 /// <param name="TrainCount">Images trained on.</param>
 /// <param name="ValidationCount">Images used for early stopping.</param>
 /// <param name="TestCount">Images of the test partition.</param>
@@ -94,6 +98,7 @@ public sealed record ManifestTrainingOptions(
 /// <param name="Seconds">Wall-clock time of the whole run.</param>
 public sealed record ManifestTrainingResult(
     TrainingOutcome Outcome,
+    long KeptStep,
     int TrainCount,
     int ValidationCount,
     int TestCount,
@@ -106,10 +111,11 @@ public sealed record ManifestTrainingResult(
 
 /// <summary>
 /// Fine-tuning from a manifest (<c>medtransfer train</c>): normalizes the radiographs of the train, validation and
-/// test partitions with the X-ray recipe at the configured size, fine-tunes with <see cref="FineTuneTrainer"/>
-/// (early stopping on the validation rows, checkpoints for exact resume), scores the test rows and writes
-/// <c>model.onnx</c>, <c>checkpoints/{last,best}.ckpt</c>, <c>config.json</c>, <c>predictions.csv</c> and
-/// <c>training.json</c> into the run folder. Outputs name images and patients by keyed hashes only.
+/// test partitions with the X-ray recipe at the configured size, fine-tunes with the one trainer
+/// (<see cref="TransferTrainer"/>, the same as <c>medtransfer run</c>'s), keeps the candidate checkpoint with the best
+/// validation AUROC, scores the validation and test rows and writes <c>model.onnx</c>, <c>checkpoints/</c> (exact
+/// resume), <c>config.json</c>, <c>predictions.csv</c> and <c>training.json</c> into the run folder. Outputs name
+/// images and patients by keyed pseudonyms (HMAC), never by their identifiers.
 /// </summary>
 public static class ManifestTraining
 {
@@ -138,7 +144,7 @@ public static class ManifestTraining
     /// <summary>Checks the inputs, trains, evaluates and writes the run folder.</summary>
     /// <exception cref="TrainingInputException">The manifest, labels, split, images or run folder cannot be used (a usage error).</exception>
     /// <exception cref="TorchUnavailableException">libtorch cannot run, or CUDA was asked for and is absent.</exception>
-    /// <exception cref="FormatException">The configuration is invalid (names the field).</exception>
+    /// <exception cref="FormatException">The configuration or the pseudonym key is invalid (names the field or the key's source).</exception>
     public static ManifestTrainingResult Run(ManifestTrainingOptions options, IProgress<TrainingEvent>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -162,10 +168,12 @@ public static class ManifestTraining
 
         TorchRuntime.EnsureAvailable();
         Device device = TorchRuntime.SelectDevice(options.Device);
+        Directory.CreateDirectory(folder);
+        StudyPseudonyms pseudonyms = RunPseudonyms.Resolve(options.KeyFile, Path.Combine(folder, "private"), out _);
 
         XrayRecipe recipe = RecipeFor(config);
-        var skipped = new ConcurrentBag<string>();
-        Dictionary<string, float[]> images = Normalize(rows, roots, recipe, skipped, cancellationToken);
+        var skipped = new List<string>();
+        Dictionary<string, float[]> images = Normalize(rows, roots, recipe, pseudonyms, skipped, cancellationToken);
         (ImageSet train, ImageSet validation, ImageSet test) = BuildSets(rows, images, config);
         if (train.Count < config.BatchSize)
         {
@@ -177,32 +185,42 @@ public static class ManifestTraining
         File.WriteAllText(Path.Combine(folder, ConfigFile), config.ToJson());
 
         using TransferModel model = TransferModel.Create(config);
-        var trainer = new FineTuneTrainer(config, device, progress);
+        var trainer = new TransferTrainer(config, device, progress);
         var policy = new CheckpointPolicy(checkpoints, Every: Math.Clamp(config.Iterations / 10, 1, 50), Resume: options.Resume);
-        TrainingOutcome outcome = trainer.Fit(model, train, validation.Count > 0 ? validation : null, policy, cancellationToken);
-        string best = Path.Combine(checkpoints, "best.ckpt");
-        if (!File.Exists(best))
+        TrainingOutcome outcome = trainer.Fit(model, new TrainingData(train, validation.Count > 0 ? validation : null), policy, cancellationToken);
+        long kept;
+        try
         {
-            // Without validation rows nothing selects a step: the final weights are the kept ones.
-            CheckpointFile.Save(best, outcome.StepsRun, config.ToJson(), model.state_dict(), new Dictionary<string, Tensor>());
+            // The candidate with the best validation AUROC (the early-stopping best when early stopping is on).
+            kept = outcome.BestStep
+                ?? outcome.Candidates.Where(c => c.ValidationAuroc is not null).OrderByDescending(c => c.ValidationAuroc).ThenBy(c => c.Step).Select(c => (long?)c.Step).FirstOrDefault()
+                ?? outcome.StepsRun;
+            outcome.Snapshots.Restore(kept, model);
+        }
+        finally
+        {
+            outcome.Snapshots.Dispose();
         }
 
-        float[][] validationScores = validation.Count > 0 ? FineTuneTrainer.Predict(model, validation, device) : [];
-        float[][] testScores = test.Count > 0 ? FineTuneTrainer.Predict(model, test, device) : [];
-        (double? auroc, double? accuracy) = Metrics(test, testScores);
+        ModelOutputs? validationOutputs = validation.Count > 0 ? ModelScoring.Score(model, validation, device, channelsLast: config.ChannelsLast) : null;
+        ModelOutputs? testOutputs = test.Count > 0 ? ModelScoring.Score(model, test, device, channelsLast: config.ChannelsLast) : null;
+        (double? auroc, double? accuracy) = Metrics(test, testOutputs);
 
         var metadata = new ExportMetadata(["negative", "positive"], 1, "xray", recipe.ToJson(), null, null, config.Seed, options.CodeVersion);
         ModelExporter.Save(model, metadata, Path.Combine(folder, ModelFile), channels: recipe.Channels);
-        WritePredictions(Path.Combine(folder, PredictionsFile), rows, [(validation, validationScores, "val"), (test, testScores, "test")]);
+        var predictionRows = new List<PredictionRow>();
+        predictionRows.AddRange(Rows(rows, validation, validationOutputs, "val", pseudonyms));
+        predictionRows.AddRange(Rows(rows, test, testOutputs, "test", pseudonyms));
+        WriteAtomically(Path.Combine(folder, PredictionsFile), PredictionTable.Format(predictionRows));
 
+        var result = new ManifestTrainingResult(outcome, kept, train.Count, validation.Count, test.Count, auroc, accuracy,
+            [.. skipped.Order(StringComparer.Ordinal)], manifest.ManifestHash, folder, wall.Elapsed.TotalSeconds);
         if (outcome.ResumedFromStep == outcome.StepsRun && PreviousThroughput(Path.Combine(folder, TrainingFile)) is { } previous)
         {
             // A finished run resumed: no step ran in this process, so the recorded throughput stays the one measured.
-            outcome = outcome with { ImagesPerSecond = previous };
+            result = result with { Outcome = outcome with { ImagesPerSecond = previous } };
         }
 
-        var result = new ManifestTrainingResult(outcome, train.Count, validation.Count, test.Count, auroc, accuracy,
-            [.. skipped.Order(StringComparer.Ordinal)], manifest.ManifestHash, folder, wall.Elapsed.TotalSeconds);
         WriteAtomically(Path.Combine(folder, TrainingFile), TrainingJson(result, config, options.CodeVersion));
         return result;
     }
@@ -213,12 +231,6 @@ public static class ManifestTraining
         ArgumentNullException.ThrowIfNull(config);
         return new XrayRecipe { Resize = new ResizeOptions(config.ImageSize), Channels = 3 };
     }
-
-    /// <summary>
-    /// A keyed hash naming an image or patient in outputs (16 hex digits of SHA-256 over a fixed prefix and the id):
-    /// the same as <c>medtransfer run</c>'s, so predictions of both join, and never the identifier itself (RELIABILITY D1).
-    /// </summary>
-    public static string PseudonymousId(string id) => XrayInputs.PseudonymousId(id);
 
     private static void CheckRunFolder(string folder, string checkpoints, FineTuneConfig config, bool resume)
     {
@@ -295,9 +307,9 @@ public static class ManifestTraining
 
     private static string Printable(string label) => label.Length > 20 ? label[..20] + "…" : label;
 
-    private static Dictionary<string, float[]> Normalize(IReadOnlyList<ManifestRow> rows, IReadOnlyList<string> roots, XrayRecipe recipe, ConcurrentBag<string> skipped, CancellationToken ct)
+    private static Dictionary<string, float[]> Normalize(IReadOnlyList<ManifestRow> rows, IReadOnlyList<string> roots, XrayRecipe recipe, StudyPseudonyms pseudonyms, List<string> skipped, CancellationToken ct)
     {
-        (Dictionary<string, float[]> images, int missing) = XrayInputs.Normalize(rows, roots, recipe, skipped, null, ct);
+        (Dictionary<string, float[]> images, int missing) = XrayInputs.Normalize(rows, roots, recipe, pseudonyms, skipped, null, ct);
         if (images.Count == 0 && missing > 0)
         {
             throw new TrainingInputException(TrainingInputError.ImagesMissing, string.Create(CultureInfo.InvariantCulture,
@@ -323,34 +335,34 @@ public static class ManifestTraining
         return (Make(Partition.Train), Make(Partition.Validation), Make(Partition.Test));
     }
 
-    private static (double? Auroc, double? Accuracy) Metrics(ImageSet test, float[][] scores)
+    private static (double? Auroc, double? Accuracy) Metrics(ImageSet test, ModelOutputs? outputs)
     {
-        if (test.Count == 0)
+        if (test.Count == 0 || outputs is null)
         {
             return (null, null);
         }
 
         int[] labels = [.. test.Labels];
-        double[] positive = [.. scores.Select(s => (double)s[1])];
-        int correct = Enumerable.Range(0, test.Count).Count(i => (scores[i][1] > scores[i][0] ? 1 : 0) == labels[i]);
+        double[] positive = outputs.PositiveScores();
+        int correct = Enumerable.Range(0, test.Count).Count(i => (positive[i] > 0.5 ? 1 : 0) == labels[i]);
         double? auroc = labels.Contains(0) && labels.Contains(1) ? Auroc.Compute(positive, labels) : null;
         return (auroc, (double)correct / test.Count);
     }
 
-    private static void WritePredictions(string path, IReadOnlyList<ManifestRow> rows, IEnumerable<(ImageSet Set, float[][] Scores, string Split)> parts)
+    private static IEnumerable<PredictionRow> Rows(IReadOnlyList<ManifestRow> rows, ImageSet set, ModelOutputs? outputs, string split, StudyPseudonyms pseudonyms)
     {
-        var byId = rows.ToDictionary(r => r.Id, StringComparer.Ordinal);
-        var sb = new StringBuilder("id,patient,label,score,site,split\n");
-        foreach ((ImageSet set, float[][] scores, string split) in parts)
+        if (outputs is null)
         {
-            for (int i = 0; i < set.Count; i++)
-            {
-                ManifestRow r = byId[set.Ids[i]];
-                sb.Append(CultureInfo.InvariantCulture, $"{PseudonymousId(r.Id)},{PseudonymousId(r.Patient)},{set.Labels[i]},{((double)scores[i][1]).ToString("R", CultureInfo.InvariantCulture)},{CsvTable.Quote(r.Site)},{split}\n");
-            }
+            yield break;
         }
 
-        WriteAtomically(path, sb.ToString());
+        var byId = rows.ToDictionary(r => r.Id, StringComparer.Ordinal);
+        double[] scores = outputs.PositiveScores();
+        for (int i = 0; i < set.Count; i++)
+        {
+            ManifestRow r = byId[set.Ids[i]];
+            yield return new PredictionRow(pseudonyms.Of("image", r.Id), pseudonyms.Of("patient", r.Patient), set.Labels[i], scores[i], r.Site, split, new Dictionary<string, string>(StringComparer.Ordinal));
+        }
     }
 
     private static string TrainingJson(ManifestTrainingResult r, FineTuneConfig config, string codeVersion)
@@ -358,25 +370,25 @@ public static class ManifestTraining
         TrainingOutcome o = r.Outcome;
         var document = new
         {
-            Format = "medtransfer-training/1",
+            Format = "medtransfer-training/2",
             CodeVersion = codeVersion,
             r.ManifestHash,
             config.Seed,
             config.Strategy,
+            o.TrainableFrom,
             o.Device,
             Deterministic = o.Device.StartsWith("cpu", StringComparison.Ordinal),
             o.ImagesPerSecond,
             o.StepsRun,
             o.ResumedFromStep,
-            o.BestStep,
-            o.Signal,
-            o.BestSignal,
+            r.KeptStep,
             o.StoppedEarly,
+            o.CachedActivations,
             Images = new { Train = r.TrainCount, Validation = r.ValidationCount, Test = r.TestCount, Skipped = r.Skipped.Count },
             Test = new { Auroc = r.TestAuroc, Accuracy = r.TestAccuracy },
-            o.Losses,
-            LearningRates = o.LearningRates,
-            Validations = o.Validations.Select(v => new { v.Step, v.Auroc, v.Accuracy, v.Loss }),
+            Losses = o.Curves.Loss,
+            LearningRates = o.Curves.LearningRate,
+            Candidates = o.Candidates.Select(c => new { c.Step, c.ValidationAuroc, c.ValidationAccuracy, c.ValidationLoss }),
             r.Skipped,
             r.Seconds,
         };

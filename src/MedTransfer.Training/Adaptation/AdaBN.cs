@@ -1,3 +1,7 @@
+using MedTransfer.Training.Data;
+using MedTransfer.Training.FineTuning;
+using MedTransfer.Training.Models;
+using MedTransfer.Training.Onnx;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -36,7 +40,8 @@ public static class AdaBN
 
     /// <summary>
     /// Re-estimates the BatchNorm statistics of several modules that <paramref name="forward"/> runs in sequence
-    /// (e.g. a feature extractor and a classifier head).
+    /// (e.g. a feature extractor and a classifier head). Both TorchSharp's BatchNorm layers and those of an imported
+    /// ONNX graph are re-estimated.
     /// </summary>
     /// <exception cref="AdaptationException">No batch was given.</exception>
     public static BatchNormRecomputeResult Recompute(IReadOnlyList<nn.Module> modules, Func<Tensor, Tensor> forward, IEnumerable<Tensor> batches)
@@ -47,7 +52,9 @@ public static class AdaBN
 
         List<(nn.Module Module, bool Training)> modes = [.. modules.SelectMany(m => m.modules()).Select(m => (m, m.training))];
         List<BatchNorm> norms = [.. modules.SelectMany(m => m.modules()).OfType<BatchNorm>().Where(b => b.track_running_stats).Distinct()];
+        List<BatchNormNode> graphNorms = [.. modules.SelectMany(m => m.modules()).OfType<BatchNormNode>().Distinct()];
         var momenta = norms.Select(b => b.momentum).ToList();
+        var graphMomenta = graphNorms.Select(b => b.Momentum).ToList();
         int count = 0;
         long samples = 0;
         try
@@ -61,6 +68,13 @@ public static class AdaBN
             {
                 bn.reset_running_stats();
                 bn.momentum = null;
+                bn.train();
+            }
+
+            foreach (BatchNormNode bn in graphNorms)
+            {
+                bn.ResetRunningStatistics();
+                bn.Momentum = null;
                 bn.train();
             }
 
@@ -80,6 +94,11 @@ public static class AdaBN
                 norms[i].momentum = momenta[i];
             }
 
+            for (int i = 0; i < graphNorms.Count; i++)
+            {
+                graphNorms[i].Momentum = graphMomenta[i];
+            }
+
             // modules() lists a parent before its children, so restoring in order leaves every flag as it was.
             foreach ((nn.Module module, bool training) in modes)
             {
@@ -92,6 +111,36 @@ public static class AdaBN
             throw new AdaptationException(AdaptationErrorCode.InvalidData, "AdaBN needs at least one target batch; the running statistics were reset and not re-estimated.");
         }
 
-        return new BatchNormRecomputeResult(norms.Count, count, samples);
+        return new BatchNormRecomputeResult(norms.Count + graphNorms.Count, count, samples);
+    }
+
+    /// <summary>
+    /// AdaBN on a whole <see cref="TransferModel"/> (backbone and new layers) over every sample of
+    /// <paramref name="target"/>, in batches of <paramref name="batchSize"/> (a last batch of one sample is left out:
+    /// BatchNorm needs two). The model's weights are unchanged; it is left in evaluation mode.
+    /// </summary>
+    /// <exception cref="AdaptationException">Fewer than two target samples.</exception>
+    public static BatchNormRecomputeResult Adapt(TransferModel model, ISampleSource target, Device device, int batchSize = 32, bool channelsLast = false)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(target);
+        IEnumerable<Tensor> Batches()
+        {
+            for (int start = 0; start < target.Count; start += batchSize)
+            {
+                int n = Math.Min(batchSize, target.Count - start);
+                if (n >= 2)
+                {
+                    Tensor x = target.Inputs([.. Enumerable.Range(start, n)], device);
+                    yield return channelsLast && x.dim() == 4 ? MemoryFormat.ChannelsLast(x) : x;
+                }
+            }
+        }
+
+        model.eval();
+        using var scope = NewDisposeScope();
+        BatchNormRecomputeResult result = Recompute([model], model.forward, Batches());
+        model.eval();
+        return result;
     }
 }

@@ -43,6 +43,9 @@ public interface IAdaptationMethod : IDisposable
     /// <summary>The method's own trainable parameters (empty for non-adversarial methods).</summary>
     IEnumerable<Parameter> Parameters();
 
+    /// <summary>The method's own trainable layers (the domain discriminator), or null: what a checkpoint must hold besides the model.</summary>
+    nn.Module? TrainableModule { get; }
+
     /// <summary>Switches the method's own modules between train and eval mode.</summary>
     void SetTraining(bool training);
 
@@ -97,6 +100,15 @@ public static class AdaptationMethods
     /// <summary>Every registered name, in a stable order.</summary>
     public static IReadOnlyList<string> Names { get; } =
         [SourceOnly, TargetOnly, Dann, Cdan, CdanE, Dan, Jan, Coral, Mcc, Entropy, AdaBN];
+
+    /// <summary>What the method named <paramref name="name"/> trains on.</summary>
+    /// <exception cref="UnknownAdaptationMethodException">The name is not registered.</exception>
+    public static AdaptationRole RoleOf(string name) => Resolve(name) switch
+    {
+        TargetOnly => AdaptationRole.TargetOnly,
+        SourceOnly or AdaBN => AdaptationRole.SourceOnly,
+        _ => AdaptationRole.Transfer,
+    };
 
     /// <summary>Returns the canonical name for <paramref name="name"/> (trimmed, lower-cased).</summary>
     /// <exception cref="UnknownAdaptationMethodException">The name is not registered.</exception>
@@ -161,6 +173,8 @@ internal sealed class NoTransferMethod(string name, AdaptationRole role, bool ad
 
     public IEnumerable<Parameter> Parameters() => [];
 
+    public nn.Module? TrainableModule => null;
+
     public void SetTraining(bool training)
     {
     }
@@ -190,6 +204,8 @@ internal sealed class LossOnlyMethod(string name, Func<Tensor, Tensor, Tensor, T
 
     public IEnumerable<Parameter> Parameters() => [];
 
+    public nn.Module? TrainableModule => null;
+
     public void SetTraining(bool training)
     {
     }
@@ -218,6 +234,8 @@ internal sealed class MmdMethod(string name, AdaptationConfig config, bool joint
     public bool RecomputesBatchNormOnTarget => false;
 
     public IEnumerable<Parameter> Parameters() => [];
+
+    public nn.Module? TrainableModule => null;
 
     public void SetTraining(bool training)
     {
@@ -261,6 +279,8 @@ internal sealed class DannMethod(AdaptationConfig config, long featureDim) : IAd
     public bool RecomputesBatchNormOnTarget => false;
 
     public IEnumerable<Parameter> Parameters() => _discriminator.parameters();
+
+    public nn.Module? TrainableModule => _discriminator;
 
     public void SetTraining(bool training) => _discriminator.train(training);
 
@@ -317,6 +337,8 @@ internal sealed class CdanMethod : IAdaptationMethod
     public bool UsesRandomizedMap => _randomized is not null;
 
     public IEnumerable<Parameter> Parameters() => _discriminator.parameters();
+
+    public nn.Module? TrainableModule => _discriminator;
 
     public void SetTraining(bool training) => _discriminator.train(training);
 

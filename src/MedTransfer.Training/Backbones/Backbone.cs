@@ -78,15 +78,16 @@ public sealed class MeanImagePreprocess : nn.Module<Tensor, Tensor>
 public sealed class Backbone : nn.Module<Tensor, Tensor>
 {
     [ComponentName(Name = "preprocess")]
-    private readonly MeanImagePreprocess _preprocess;
+    private readonly nn.Module<Tensor, Tensor> _preprocess;
 
     [ComponentName(Name = "graph")]
     private readonly OnnxGraphModule _graph;
 
-    private Backbone(string name, MeanImagePreprocess preprocess, OnnxGraphModule graph, int imageSize)
+    private Backbone(string name, string identity, nn.Module<Tensor, Tensor> preprocess, OnnxGraphModule graph, int imageSize)
         : base("backbone")
     {
         Name = name;
+        Identity = identity;
         _preprocess = preprocess;
         _graph = graph;
         ImageSize = imageSize;
@@ -95,6 +96,13 @@ public sealed class Backbone : nn.Module<Tensor, Tensor>
 
     /// <summary>The backbone's configuration name (<see cref="BackboneNames"/>).</summary>
     public string Name { get; }
+
+    /// <summary>
+    /// What fixes the initial weights and the input size (e.g. "resnet18-imagenet@128", "resnet18-scratch/seed=3@128"):
+    /// two freshly created backbones with the same identity compute the same activations, so activations of their
+    /// frozen layers can be computed once and shared.
+    /// </summary>
+    public string Identity { get; }
 
     /// <summary>Input side length.</summary>
     public int ImageSize { get; }
@@ -105,8 +113,8 @@ public sealed class Backbone : nn.Module<Tensor, Tensor>
     /// <summary>The imported graph.</summary>
     public OnnxGraphModule Graph => _graph;
 
-    /// <summary>The preprocessing.</summary>
-    public MeanImagePreprocess Preprocess => _preprocess;
+    /// <summary>The input preprocessing (for the ImageNet ResNet-18: <see cref="MeanImagePreprocess"/>).</summary>
+    public nn.Module<Tensor, Tensor> Preprocess => _preprocess;
 
     /// <summary>Stages of the graph (parameter names are relative to the graph: prefix "graph.").</summary>
     public IReadOnlyList<GraphStage> Stages => _graph.Stages;
@@ -132,8 +140,12 @@ public sealed class Backbone : nn.Module<Tensor, Tensor>
 
         OnnxGraphModule graph = OnnxGraphModule.Load(PretrainedModels.ResNet18Path);
         using Tensor mean = LoadMeanImage(PretrainedModels.ResNet18PreprocessPath);
-        var backbone = new Backbone(name, new MeanImagePreprocess(mean, imageSize), graph, imageSize);
-        if (name == BackboneNames.ResNet18Scratch)
+        bool scratch = name == BackboneNames.ResNet18Scratch;
+        string identity = scratch
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{name}/seed={seed}@{imageSize}")
+            : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{name}@{imageSize}");
+        var backbone = new Backbone(name, identity, new MeanImagePreprocess(mean, imageSize), graph, imageSize);
+        if (scratch)
         {
             random.manual_seed(seed);
             graph.ResetToScratch();
@@ -141,6 +153,13 @@ public sealed class Backbone : nn.Module<Tensor, Tensor>
 
         return backbone;
     }
+
+    /// <summary>
+    /// A backbone around any imported graph and input preprocessing (e.g. a small graph built in code for tests).
+    /// <paramref name="identity"/> must change whenever the initial weights do.
+    /// </summary>
+    internal static Backbone FromGraph(string name, string identity, OnnxGraphModule graph, nn.Module<Tensor, Tensor> preprocess, int imageSize) =>
+        new(name, identity, preprocess, graph, imageSize);
 
     /// <summary>Reads the mean image (the constant input of the Sub node) from <c>ResNetPreprocess.onnx</c>.</summary>
     public static Tensor LoadMeanImage(string preprocessPath)
@@ -154,42 +173,40 @@ public sealed class Backbone : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// Features (N×D, on <paramref name="device"/>) of every image of <paramref name="set"/>, in
-    /// evaluation mode without gradients, in batches: what a frozen backbone contributes, computed once.
+    /// Where a network that trains from <paramref name="trainableFrom"/> on splits into a frozen part and a trained
+    /// part: "stem", "stage1", … cut before that stage's first layer; "head" (only the new layers train) cuts after
+    /// the whole backbone. Null when the graph has no clean single-tensor boundary there (the network then always
+    /// runs in one piece).
     /// </summary>
-    /// <param name="set">The images.</param>
-    /// <param name="device">Where the backbone runs and the result stays.</param>
-    /// <param name="channelsLast">Feed the batches in channels-last memory format.</param>
-    /// <param name="progress">Images done and total, after each batch.</param>
-    /// <param name="batchSize">Images per batch.</param>
-    public Tensor ExtractFeatures(Data.ImageSet set, Device? device = null, bool channelsLast = false, IProgress<(int Done, int Total)>? progress = null, int batchSize = 32)
+    /// <exception cref="ArgumentException">Not a stage name.</exception>
+    public BackboneCut? CutBefore(string trainableFrom)
     {
-        ArgumentNullException.ThrowIfNull(set);
-        eval();
-        var parts = new List<Tensor>();
-        try
-        {
-            using var guard = no_grad();
-            for (int start = 0; start < set.Count; start += batchSize)
-            {
-                using var scope = NewDisposeScope();
-                int[] idx = [.. Enumerable.Range(start, Math.Min(batchSize, set.Count - start))];
-                Tensor images = set.Images(idx, device);
-                parts.Add(forward(channelsLast ? FineTuning.MemoryFormat.ChannelsLast(images) : images).MoveToOuterDisposeScope());
-                progress?.Report((start + idx.Length, set.Count));
-            }
+        ArgumentNullException.ThrowIfNull(trainableFrom);
+        int index = trainableFrom == "head" ? _graph.StepCount : _graph.CutIndex(trainableFrom);
+        return index >= 0 && _graph.CanCut(index) ? new BackboneCut(trainableFrom, index, index == _graph.StepCount) : null;
+    }
 
-            Tensor all = cat(parts, 0);
-            all.DetachFromDisposeScope();
-            return all;
-        }
-        finally
+    /// <summary>The activations at <paramref name="cut"/>: preprocessing, then the graph's layers before the cut.</summary>
+    public Tensor ForwardTo(BackboneCut cut, Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(cut);
+        using var scope = NewDisposeScope();
+        Tensor x = _preprocess.forward(input);
+        Tensor result = cut.Index == 0 ? x : _graph.RunSteps(x, 0, cut.Index);
+        return (cut.AtEnd ? result.flatten(1) : result).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Backbone features (N×D) from the activations at <paramref name="cut"/> (<see cref="ForwardTo"/>'s output).</summary>
+    public Tensor ForwardFrom(BackboneCut cut, Tensor activations)
+    {
+        ArgumentNullException.ThrowIfNull(cut);
+        if (cut.AtEnd)
         {
-            foreach (Tensor p in parts)
-            {
-                p.Dispose();
-            }
+            return activations.alias();
         }
+
+        using var scope = NewDisposeScope();
+        return _graph.RunSteps(activations, cut.Index, _graph.StepCount).flatten(1).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc/>
@@ -200,3 +217,11 @@ public sealed class Backbone : nn.Module<Tensor, Tensor>
         return features.MoveToOuterDisposeScope();
     }
 }
+
+/// <summary>
+/// A boundary in a backbone between layers that stay frozen and layers that train (<see cref="Backbone.CutBefore"/>).
+/// </summary>
+/// <param name="TrainableFrom">The first trainable stage ("stem", "stage1", …) or "head" (no backbone layer trains).</param>
+/// <param name="Index">The graph step the trainable part starts at.</param>
+/// <param name="AtEnd">True when the cut is after the whole backbone: its activations are the N×D features.</param>
+public sealed record BackboneCut(string TrainableFrom, int Index, bool AtEnd);

@@ -7,7 +7,7 @@ namespace MedTransfer.Training.Data;
 /// channel replication) with label, domain (site) and group (patient) per image. Batches are
 /// N×1×S×S tensors; the backbone replicates the channel.
 /// </summary>
-public sealed class ImageSet
+public sealed class ImageSet : ISampleSource
 {
     private readonly List<float[]> _pixels = [];
     private readonly List<int> _labels = [];
@@ -90,6 +90,9 @@ public sealed class ImageSet
             return t.to(device);
         }
     }
+
+    /// <inheritdoc/>
+    Tensor ISampleSource.Inputs(IReadOnlyList<int> indices, Device? device) => Images(indices, device);
 
     /// <summary>Labels as an int64 tensor.</summary>
     public Tensor LabelTensor(IReadOnlyList<int> indices, Device? device = null)

@@ -1,3 +1,4 @@
+using MedTransfer.Training.Backbones;
 using System.Text.Json.Nodes;
 using Google.Protobuf;
 using MedTransfer.Training.Models;
@@ -71,7 +72,9 @@ public static class ModelExporter
 
         g.Node.Add(Node("Split", [rgb], ["mt_r", "mt_g", "mt_b"], Int("axis", 1), Ints("split", 1, 1, 1)));
         g.Node.Add(Node("Concat", ["mt_b", "mt_g", "mt_r"], ["mt_bgr"], Int("axis", 1)));
-        g.Initializer.Add(Floats("mt_mean_image", model.Features.Backbone.Preprocess.MeanImage));
+        MeanImagePreprocess preprocess = model.Features.Backbone.Preprocess as MeanImagePreprocess
+            ?? throw new ArgumentException("Export writes the ImageNet mean-image preprocessing; this backbone has another.", nameof(model));
+        g.Initializer.Add(Floats("mt_mean_image", preprocess.MeanImage));
         g.Node.Add(Node("Sub", ["mt_bgr", "mt_mean_image"], ["mt_preprocessed"]));
 
         // The backbone, with its trained initializers; a globalized final pool becomes GlobalAveragePool.
@@ -121,7 +124,7 @@ public static class ModelExporter
         g.Initializer.Add(Floats("mt_classifier_w", state["classifier.weight"]));
         g.Initializer.Add(Floats("mt_classifier_b", state["classifier.bias"]));
         g.Node.Add(Node("Gemm", ["features", "mt_classifier_w", "mt_classifier_b"], ["logits"], Int("transB", 1)));
-        g.Output.Add(Value("logits", ["N", model.Config.Classes]));
+        g.Output.Add(Value("logits", ["N", model.Classifier.weight!.shape[0]]));
         g.Output.Add(Value("features", ["N", model.Features.Dimension]));
 
         var result = new ModelProto

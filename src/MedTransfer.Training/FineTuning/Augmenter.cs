@@ -22,7 +22,8 @@ internal sealed class Augmenter
         _seed = seed;
     }
 
-    public Tensor Apply(Tensor batch, long step)
+    /// <summary>Augments <paramref name="batch"/> for step <paramref name="step"/>; <paramref name="part"/> tells apart batches of one step (source, target).</summary>
+    public Tensor Apply(Tensor batch, long step, int part = 0)
     {
         if (!_config.Enabled)
         {
@@ -30,7 +31,7 @@ internal sealed class Augmenter
         }
 
         using var scope = NewDisposeScope();
-        var rng = new StableRandom(_seed, Stream, step);
+        var rng = new StableRandom(_seed, Stream + (16 * part), step);
         long n = batch.shape[0];
         var theta = new float[n * 6];
         var gamma = new float[n];
@@ -64,7 +65,7 @@ internal sealed class Augmenter
         x = x.sub(mean).mul(tensor(contrast, [n, 1, 1, 1], device: device)).add(mean).add(tensor(brightness, [n, 1, 1, 1], device: device));
         if (_config.Noise > 0)
         {
-            using var generator = new Generator((ulong)StableRandom.DeriveSeed(_seed, Stream + 1, step));
+            using var generator = new Generator((ulong)StableRandom.DeriveSeed(_seed, Stream + (16 * part) + 1, step));
             x = x.add(randn(batch.shape, generator: generator).to(device).mul(_config.Noise));
         }
 

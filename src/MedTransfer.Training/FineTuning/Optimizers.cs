@@ -97,6 +97,17 @@ public abstract class GroupOptimizer
         StepCount = stepCount;
     }
 
+    /// <summary>Frees the state tensors.</summary>
+    public void DisposeState()
+    {
+        foreach (Tensor t in _state.Values)
+        {
+            t.Dispose();
+        }
+
+        _state.Clear();
+    }
+
     /// <summary>The update rule for one parameter.</summary>
     protected abstract void Update(string name, Parameter parameter, Tensor grad, double lr, double weightDecay);
 
@@ -188,25 +199,23 @@ public sealed class AdamWOptimizer : GroupOptimizer
     }
 }
 
-/// <summary>Learning-rate schedules, as a factor of the base rate at step t of T.</summary>
+/// <summary>Learning-rate schedules (<see cref="Configuration.ScheduleNames"/>): the rate at step t of T, p = t/T.</summary>
 public static class LearningRateSchedule
 {
     /// <summary>The rate at step <paramref name="step"/> (0-based) of <paramref name="total"/>.</summary>
-    /// <param name="name">"constant", "cosine" (½(1+cos πt/T)), "step" (γ^⌊t/size⌋) or "dann" ((1+γ_d·t/T)^−0.75, Ganin et al. 2016).</param>
+    /// <param name="name">"constant" (η₀), "cosine" (η₀·½(1+cos πp)), "step" (η₀, ×0.1 from p = ½, ×0.01 from p = ¾) or "dann" (η₀·(1+γp)^−0.75, Ganin et al. 2016).</param>
     /// <param name="baseRate">η₀.</param>
     /// <param name="step">t.</param>
     /// <param name="total">T.</param>
-    /// <param name="stepSize">Step schedule size.</param>
-    /// <param name="stepGamma">Step schedule factor.</param>
-    /// <param name="dannGamma">DANN γ (10).</param>
-    public static double Rate(string name, double baseRate, long step, long total, int stepSize = 100, double stepGamma = 0.1, double dannGamma = 10)
+    /// <param name="dannGamma">γ of the DANN schedule (10 in the paper).</param>
+    public static double Rate(string name, double baseRate, long step, long total, double dannGamma = 10)
     {
         double p = total <= 0 ? 0 : Math.Clamp((double)step / total, 0, 1);
         return name switch
         {
             "constant" => baseRate,
             "cosine" => baseRate * 0.5 * (1 + Math.Cos(Math.PI * p)),
-            "step" => baseRate * Math.Pow(stepGamma, step / stepSize),
+            "step" => baseRate * (p >= 0.75 ? 0.01 : p >= 0.5 ? 0.1 : 1),
             "dann" => baseRate * Math.Pow(1 + (dannGamma * p), -0.75),
             _ => throw new ArgumentException($"Unknown schedule '{name}'; known: constant, cosine, step, dann.", nameof(name)),
         };

@@ -55,9 +55,17 @@ public sealed class FeatureExtractor : nn.Module<Tensor, Tensor>
         return _bottleneck.forward(f);
     }
 
-    /// <summary>The bottleneck alone, applied to backbone features (for cached-feature training).</summary>
-    public Tensor FromBackboneFeatures(Tensor backboneFeatures) =>
-        _bottleneck is null ? backboneFeatures.alias() : _bottleneck.forward(backboneFeatures);
+    /// <summary>The adapted features from the backbone's activations at <paramref name="cut"/> (<see cref="Backbone.ForwardTo"/>).</summary>
+    public Tensor FromActivations(BackboneCut cut, Tensor activations)
+    {
+        if (_bottleneck is null)
+        {
+            return _backbone.ForwardFrom(cut, activations);
+        }
+
+        using Tensor f = _backbone.ForwardFrom(cut, activations);
+        return _bottleneck.forward(f);
+    }
 }
 
 /// <summary>
@@ -72,17 +80,13 @@ public sealed class TransferModel : nn.Module<Tensor, Tensor>
     [ComponentName(Name = "classifier")]
     private readonly Linear _classifier;
 
-    private TransferModel(FeatureExtractor features, Linear classifier, FineTuneConfig config)
+    private TransferModel(FeatureExtractor features, Linear classifier)
         : base("model")
     {
         _features = features;
         _classifier = classifier;
-        Config = config;
         RegisterComponents();
     }
-
-    /// <summary>The configuration the model was built from.</summary>
-    public FineTuneConfig Config { get; }
 
     /// <summary>Images → adapted features.</summary>
     public FeatureExtractor Features => _features;
@@ -101,11 +105,16 @@ public sealed class TransferModel : nn.Module<Tensor, Tensor>
     {
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
-        Backbone backbone = Backbone.Create(config.Backbone, config.ImageSize, config.Seed);
-        random.manual_seed(config.Seed);
-        var features = new FeatureExtractor(backbone, config.Head == "bottleneck" ? config.BottleneckWidth : 0);
-        Linear classifier = nn.Linear(features.Dimension, config.Classes);
-        return new TransferModel(features, classifier, config);
+        return Create(Backbone.Create(config.Backbone, config.ImageSize, config.Seed), config.Head, config.BottleneckWidth, config.Classes, config.Seed);
+    }
+
+    /// <summary>Builds the model around any backbone: new layers (bottleneck when <paramref name="head"/> is "bottleneck", then a linear classifier) initialized from <paramref name="seed"/>.</summary>
+    internal static TransferModel Create(Backbone backbone, string head, int bottleneckWidth, int classes, long seed)
+    {
+        random.manual_seed(seed);
+        var features = new FeatureExtractor(backbone, head == "bottleneck" ? bottleneckWidth : 0);
+        Linear classifier = nn.Linear(features.Dimension, classes);
+        return new TransferModel(features, classifier);
     }
 
     /// <inheritdoc/>
@@ -120,6 +129,13 @@ public sealed class TransferModel : nn.Module<Tensor, Tensor>
     {
         Tensor f = _features.forward(input);
         return (f, _classifier.forward(f));
+    }
+
+    /// <summary>Logits from the backbone's activations at <paramref name="cut"/>.</summary>
+    public Tensor LogitsFromActivations(BackboneCut cut, Tensor activations)
+    {
+        using Tensor f = _features.FromActivations(cut, activations);
+        return _classifier.forward(f);
     }
 
     /// <summary>Parameters of the new layers (bottleneck and classifier), as named in <c>named_parameters()</c>.</summary>

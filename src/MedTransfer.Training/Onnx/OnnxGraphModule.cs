@@ -41,6 +41,8 @@ public sealed record GraphStage(string Name, int OutputStride, IReadOnlyList<str
 public sealed class OnnxGraphModule : nn.Module<Tensor, Tensor>
 {
     private readonly List<(OnnxNode Node, string[] Inputs, string[] Outputs)> _steps = [];
+    // Stage name of each step, parallel to _steps (every node, with or without parameters).
+    private readonly List<string> _stepStages = [];
     // ONNX value name → buffer name of float constants (looked up per call: to() replaces buffers).
     private readonly Dictionary<string, string> _constants = new(StringComparer.Ordinal);
     private readonly List<GraphStage> _stages = [];
@@ -109,9 +111,44 @@ public sealed class OnnxGraphModule : nn.Module<Tensor, Tensor>
     }
 
     /// <inheritdoc/>
-    public override Tensor forward(Tensor input)
+    public override Tensor forward(Tensor input) => RunSteps(input, 0, _steps.Count);
+
+    /// <summary>Number of steps (imported nodes) in execution order.</summary>
+    internal int StepCount => _steps.Count;
+
+    /// <summary>
+    /// The index of the first step that belongs to <paramref name="stage"/> or a later stage, i.e. where a graph
+    /// cut before that stage falls; <see cref="StepCount"/> when no step does. Returns −1 when the stages are not
+    /// contiguous in execution order (a later step of an earlier stage), so no clean cut exists.
+    /// </summary>
+    internal int CutIndex(string stage)
     {
-        var values = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [InputName] = input };
+        int rank = StageRank(stage);
+        int first = _stepStages.FindIndex(s => StageRank(s) >= rank);
+        if (first < 0)
+        {
+            return _steps.Count;
+        }
+
+        return _stepStages.Skip(first).All(s => StageRank(s) >= rank) ? first : -1;
+    }
+
+    /// <summary>
+    /// True when exactly one value crosses the boundary before step <paramref name="cut"/>: the graph can then run
+    /// in two parts, the first part's output being that value.
+    /// </summary>
+    internal bool CanCut(int cut) => cut == 0 || cut == _steps.Count || CrossingValues(cut).Count == 1;
+
+    /// <summary>
+    /// Runs steps [<paramref name="from"/>, <paramref name="to"/>) on <paramref name="input"/>, the value crossing the
+    /// boundary before <paramref name="from"/> (the graph input when 0), and returns the value crossing the boundary
+    /// before <paramref name="to"/> (the graph output when <paramref name="to"/> is the step count).
+    /// </summary>
+    internal Tensor RunSteps(Tensor input, int from, int to)
+    {
+        string inputName = BoundaryValue(from);
+        string outputName = BoundaryValue(to);
+        var values = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [inputName] = input };
         if (_constants.Count > 0)
         {
             var buffers = named_buffers(recurse: false).ToDictionary(b => b.name, b => b.buffer, StringComparer.Ordinal);
@@ -121,8 +158,9 @@ public sealed class OnnxGraphModule : nn.Module<Tensor, Tensor>
             }
         }
 
-        foreach ((OnnxNode node, string[] inputs, string[] outputs) in _steps)
+        for (int k = from; k < to; k++)
         {
+            (OnnxNode node, string[] inputs, string[] outputs) = _steps[k];
             var args = new Tensor?[inputs.Length];
             for (int i = 0; i < inputs.Length; i++)
             {
@@ -136,8 +174,64 @@ public sealed class OnnxGraphModule : nn.Module<Tensor, Tensor>
             }
         }
 
-        return values[OutputName];
+        return values[outputName];
     }
+
+    private string BoundaryValue(int cut)
+    {
+        if (cut == 0)
+        {
+            return InputName;
+        }
+
+        if (cut == _steps.Count)
+        {
+            return OutputName;
+        }
+
+        IReadOnlyList<string> crossing = CrossingValues(cut);
+        return crossing.Count == 1
+            ? crossing[0]
+            : throw new InvalidOperationException($"{crossing.Count} values cross the graph boundary before step {cut}; a two-part run needs exactly one.");
+    }
+
+    // Values produced before step `cut` (or the graph input) that a step at or after `cut`, or the graph output, reads.
+    private List<string> CrossingValues(int cut)
+    {
+        var produced = new HashSet<string>(StringComparer.Ordinal) { InputName };
+        for (int k = 0; k < cut; k++)
+        {
+            produced.UnionWith(_steps[k].Outputs);
+        }
+
+        var crossing = new List<string>();
+        for (int k = cut; k < _steps.Count; k++)
+        {
+            foreach (string input in _steps[k].Inputs)
+            {
+                if (input.Length > 0 && produced.Contains(input) && !_constants.ContainsKey(input) && !crossing.Contains(input))
+                {
+                    crossing.Add(input);
+                }
+            }
+        }
+
+        if (produced.Contains(OutputName) && !crossing.Contains(OutputName))
+        {
+            crossing.Add(OutputName);
+        }
+
+        return crossing;
+    }
+
+    /// <summary>Order of stage names: stem, stage1, stage2, …, then head.</summary>
+    internal static int StageRank(string stage) => stage switch
+    {
+        "stem" => 0,
+        "head" => int.MaxValue,
+        _ when stage.StartsWith("stage", StringComparison.Ordinal) && int.TryParse(stage.AsSpan(5), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int k) => k,
+        _ => throw new ArgumentException($"'{stage}' is not a stage name (stem, stage1, stage2, …, head).", nameof(stage)),
+    };
 
     /// <summary>
     /// A copy of the model whose initializers hold the module's current parameters and BatchNorm
@@ -335,6 +429,7 @@ public sealed class OnnxGraphModule : nn.Module<Tensor, Tensor>
                 // Initializers a node holds itself (weights) are not passed at run time.
                 string[] inputs = [.. node.Input.Select(n => _inits.ContainsKey(n) && !_m._constants.ContainsKey(n) ? string.Empty : n)];
                 _m._steps.Add((built, inputs, [.. node.Output]));
+                _m._stepStages.Add(stage);
                 if (built is ConvNode || built is GemmNode || built is MatMulNode)
                 {
                     _m.OutputChannels = built.named_parameters().First().parameter.shape[0];

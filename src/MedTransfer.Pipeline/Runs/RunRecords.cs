@@ -1,0 +1,32 @@
+using MedTransfer.Pipeline.Evaluate;
+
+namespace MedTransfer.Pipeline.Runs;
+
+/// <summary>Progress of a run, for the CLI's progress bars.</summary>
+/// <param name="Stage">"index", "normalize", "features", "diagnostics", "train", "evaluate", "report".</param>
+/// <param name="Done">Units done in this stage.</param>
+/// <param name="Total">Units in this stage.</param>
+/// <param name="Detail">What is happening (method, seed, loss).</param>
+public sealed record RunProgress(string Stage, int Done, int Total, string? Detail);
+
+/// <summary>Options of <see cref="ExperimentRunner.Run"/>.</summary>
+/// <param name="OutputDirectory">The run folder.</param>
+/// <param name="Device">"auto", "cpu" or "cuda"; null = the protocol's.</param>
+/// <param name="CodeVersion">MedTransfer version/commit recorded in outputs (e.g. "0.2.0+abc123").</param>
+/// <param name="KeyFile">
+/// The pseudonym key file (hex, at least 32 digits). Null: the environment variable
+/// <c>MEDTRANSFER_PSEUDONYM_KEY</c> (the key itself, hex), else a random key created in the run folder's
+/// <c>private/</c> part (never among the shareable outputs), with a warning.
+/// </param>
+/// <param name="Overwrite">Replace the outputs of a different protocol's run in the folder instead of refusing.</param>
+public sealed record RunOptions(string OutputDirectory, string? Device = null, string CodeVersion = "unknown", string? KeyFile = null, bool Overwrite = false);
+
+/// <summary>What a run wrote and found.</summary>
+/// <param name="Results">The measurements.</param>
+/// <param name="Evaluation">Full evaluation of the reported model on the target test partition.</param>
+/// <param name="Rows">Its prediction rows (pseudonymous ids).</param>
+/// <param name="Quarantined">Inputs that could not be used, with reasons (the run went on without them).</param>
+/// <param name="OutputDirectory">The run folder.</param>
+/// <param name="ReportPath">The HTML report, or null when the protocol turned it off.</param>
+/// <param name="Warnings">Things the user should know (e.g. a pseudonym key was generated).</param>
+public sealed record RunOutcome(RunResults Results, EvaluationResult Evaluation, IReadOnlyList<PredictionRow> Rows, IReadOnlyList<string> Quarantined, string OutputDirectory, string? ReportPath, IReadOnlyList<string> Warnings);

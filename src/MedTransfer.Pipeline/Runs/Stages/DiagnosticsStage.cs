@@ -1,0 +1,95 @@
+using MedTransfer.Evaluation.Diagnostics;
+using MedTransfer.Training.Backbones;
+using MedTransfer.Training.Configuration;
+using MedTransfer.Training.FineTuning;
+using MedTransfer.Training.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MedTransfer.Pipeline.Runs.Stages;
+
+/// <summary>The pretrained backbone's features of every partition and what they say before any training.</summary>
+internal sealed class PretrainedDiagnostics
+{
+    public required IReadOnlyDictionary<string, double[][]> Features { get; init; }
+
+    public required IReadOnlyList<TransferabilityScores> Transferability { get; init; }
+
+    public required SiteProbeResult SiteProbe { get; init; }
+
+    public required ProxyADistanceResult SourceVsTarget { get; init; }
+
+    public required IReadOnlyDictionary<string, double> Prevalence { get; init; }
+}
+
+/// <summary>
+/// Stage 2 of a run: the starting backbone's pooled features of every partition (computed once into the run's
+/// <see cref="ActivationCache"/>, where the frozen-backbone training runs find them again), then transferability
+/// estimates, the site probe, the proxy A-distance between source and target, and the prevalence per site.
+/// </summary>
+internal static class DiagnosticsStage
+{
+    public static PretrainedDiagnostics Run(FineTuneConfig startingPoint, RunSets sets, ActivationCache cache, Device device, IProgress<RunProgress>? progress)
+    {
+        using TransferModel model = TransferModel.Create(startingPoint);
+        model.to(device);
+        BackboneCut cut = model.Features.Backbone.CutBefore(TrainableFromNames.Head)!;
+        var features = new Dictionary<string, double[][]>(StringComparer.Ordinal);
+        foreach ((string name, var set) in sets.All)
+        {
+            var relay = progress is null ? null : new Relay<(int Done, int Total)>(p => progress.Report(new RunProgress("features", p.Done, p.Total, name)));
+            CachedActivations? shared = cache.Get(model, cut, set, device, relay);
+            if (shared is not null)
+            {
+                features[name] = Rows(shared.Activations);
+                continue;
+            }
+
+            // Over the shared cache's budget: computed for the diagnostics only, then freed.
+            using var once = new ActivationCache(long.MaxValue);
+            features[name] = Rows(once.Get(model, cut, set, device, relay)!.Activations);
+        }
+
+        progress?.Report(new RunProgress("diagnostics", 0, 4, "transferability (LogME, H-score, GBC, TransRate)"));
+        var transferability = new List<TransferabilityScores>();
+        foreach ((string partition, string name, IReadOnlyList<int> labels) in new[] { ("source-train", "source-train", sets.SourceTrain.Labels), ("target-test (oracle: uses target labels)", "target-test", sets.TargetTest.Labels) })
+        {
+            if (labels.Contains(0) && labels.Contains(1))
+            {
+                double[][] x = features[name];
+                transferability.Add(new TransferabilityScores(partition, x.Length, Transferability.LogMe(x, labels), Transferability.HScore(x, labels), Transferability.Gbc(x, labels), Transferability.TransRate(x, labels)));
+            }
+        }
+
+        progress?.Report(new RunProgress("diagnostics", 1, 4, "site probe (5-fold)"));
+        double[][] all = [.. sets.All.SelectMany(s => features[s.Name])];
+        string[] sites = [.. sets.All.SelectMany(s => s.Set.Domains)];
+        SiteProbeResult probe = DatasetBias.SiteProbe(all, sites, folds: 5, seed: 1);
+        progress?.Report(new RunProgress("diagnostics", 2, 4, "proxy A-distance"));
+        double[][] source = [.. features["source-train"], .. features["source-val"], .. features["source-test"]];
+        double[][] target = [.. features["target-train"], .. features["target-val"], .. features["target-test"]];
+        ProxyADistanceResult aDistance = DatasetBias.ProxyADistance(source, target, seed: 1);
+        progress?.Report(new RunProgress("diagnostics", 4, 4, "done"));
+        return new PretrainedDiagnostics
+        {
+            Features = features,
+            Transferability = transferability,
+            SiteProbe = probe,
+            SourceVsTarget = aDistance,
+            Prevalence = DatasetBias.PrevalenceBySite(sites, [.. sets.All.SelectMany(s => s.Set.Labels)]),
+        };
+    }
+
+    internal static double[][] Rows(Tensor t)
+    {
+        using Tensor d = t.to(ScalarType.Float64).cpu().contiguous();
+        double[] flat = d.data<double>().ToArray();
+        int dim = (int)t.shape[1];
+        return [.. Enumerable.Range(0, (int)t.shape[0]).Select(i => flat.AsSpan(i * dim, dim).ToArray())];
+    }
+
+    private sealed class Relay<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+}

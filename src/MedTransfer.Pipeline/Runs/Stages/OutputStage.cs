@@ -1,0 +1,195 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using MedTransfer.Evaluation.Diagnostics;
+using MedTransfer.Evaluation.Features;
+using MedTransfer.Evaluation.Metrics;
+using MedTransfer.Imaging.Index;
+using MedTransfer.Imaging.Normalization;
+using MedTransfer.Pipeline.Diagnose;
+using MedTransfer.Pipeline.Evaluate;
+using MedTransfer.Pipeline.Protocols;
+using MedTransfer.Reporting.Html;
+using MedTransfer.Reporting.Provenance;
+using MedTransfer.Training.Data;
+using MedTransfer.Training.Export;
+using MedTransfer.Training.FineTuning;
+using MedTransfer.Training.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MedTransfer.Pipeline.Runs.Stages;
+
+/// <summary>Everything the output stage needs from the stages before it.</summary>
+internal sealed record OutputInputs(
+    ExperimentProtocol Protocol,
+    RunOptions Options,
+    PreparedData Data,
+    PretrainedDiagnostics Diagnostics,
+    Comparison Comparison,
+    MethodRunStage Methods,
+    StudyPseudonyms Pseudonyms,
+    Device Device,
+    double Seconds);
+
+/// <summary>
+/// Stage 5 of a run: the reported model (reloaded from its kept weights) is evaluated in full on the target test
+/// partition, checked for shortcuts, embedded, and exported with its recipe and shift monitor; then predictions.csv,
+/// results.json, report.html (unless the protocol turns it off) and quarantine.txt are written, and the completion
+/// marker last.
+/// </summary>
+internal static class OutputStage
+{
+    public static RunOutcome Write(OutputInputs input, RunFolder folder, IReadOnlyList<string> warnings, IProgress<RunProgress>? progress)
+    {
+        ExperimentProtocol protocol = input.Protocol;
+        RunSets sets = input.Data.Sets;
+        ItemResult reported = input.Comparison.Reported;
+        var bootstrap = new BootstrapOptions { Resamples = protocol.Evaluation.Bootstrap, Confidence = protocol.Evaluation.Ci, Seed = 1 };
+        using TransferModel model = input.Methods.LoadModel(reported.Method, reported.Seed);
+
+        progress?.Report(new RunProgress("evaluate", 0, 4, "embeddings"));
+        var embeddings = new List<EmbeddingPoints>();
+        bool embed = protocol.Report.Embeddings == EmbeddingPlot.Pca;
+        if (embed)
+        {
+            double[][] after = [.. Features(model, sets.SourceTest, input.Device), .. Features(model, sets.TargetTest, input.Device)];
+            embeddings.Add(Embed("pretrained backbone", [.. input.Diagnostics.Features["source-test"], .. input.Diagnostics.Features["target-test"]], sets));
+            embeddings.Add(Embed(string.Create(CultureInfo.InvariantCulture, $"{reported.Method}, seed {reported.Seed}"), after, sets));
+        }
+
+        ShortcutCheckResult? shortcut = null;
+        ImageSet targetTest = sets.TargetTest;
+        if (targetTest.Labels.Contains(0) && targetTest.Labels.Contains(1))
+        {
+            progress?.Report(new RunProgress("evaluate", 1, 4, "shortcut check (border/centre masking, occlusion)"));
+            int size = input.Data.Size;
+            shortcut = ShortcutCheck.Run(
+                [.. Enumerable.Range(0, targetTest.Count).Select(i => targetTest.Pixels(i).ToArray())], 1, size, size, targetTest.Labels,
+                batch => ScoreImages(model, batch, size, input.Device), targetTest.Groups,
+                new ShortcutCheckOptions { OcclusionGrid = 6, OcclusionImages = 12, Fill = MaskFill.DatasetMean, Bootstrap = bootstrap with { Resamples = Math.Min(bootstrap.Resamples, 500) } });
+        }
+
+        progress?.Report(new RunProgress("evaluate", 2, 4, "evaluation with confidence intervals"));
+        List<PredictionRow> rows = PredictionRows(targetTest, reported.TargetTestScores, input.Data.Rows, protocol, input.Pseudonyms);
+        EvaluationResult evaluation = PredictionEvaluation.Evaluate(rows, new EvaluationOptions { Bootstrap = bootstrap, PerSite = protocol.Evaluation.PerSite });
+
+        progress?.Report(new RunProgress("evaluate", 3, 4, "export"));
+        ShiftMonitor monitor = ShiftMonitor.Fit(Features(model, sets.SourceTrain, input.Device), Features(model, sets.SourceVal, input.Device));
+        bool mri = input.Data.IsMri;
+        XrayRecipe recipe = input.Data.Recipe;
+        var metadata = new ExportMetadata(["negative", "positive"], 1, mri ? "mri" : "xray", mri ? (protocol.Preprocessing.Mri ?? new MriRecipe()).ToJson() : recipe.ToJson(), monitor.ToJson(), protocol.ComputeHash(), reported.Seed, input.Options.CodeVersion);
+        string modelPath = Path.Combine(folder.Root, "model", "model.onnx");
+        ModelExporter.Save(model, metadata, modelPath, channels: mri ? 1 : recipe.Channels);
+
+        string predictions = folder.WriteText("predictions.csv", PredictionTable.Format(rows));
+        var results = new RunResults(
+            protocol.Name,
+            protocol.ComputeHash(),
+            input.Device.ToString(),
+            input.Device.type == DeviceType.CPU,
+            reported.Method,
+            input.Comparison.Runs,
+            input.Comparison.Summary,
+            input.Comparison.NegativeTransfer,
+            input.Diagnostics.Transferability,
+            input.Comparison.Bias,
+            embeddings,
+            shortcut,
+            new Manifest(input.Data.Rows).ManifestHash,
+            input.Seconds,
+            input.Data.Sites,
+            reported.Seed,
+            input.Pseudonyms.Fingerprint,
+            embed);
+
+        progress?.Report(new RunProgress("report", 0, 1, "results.json and report.html"));
+        CodeVersion code = CodeVersion.Parse(input.Options.CodeVersion);
+        string predictionsHash = Sha256(predictions);
+        var provenance = new EvaluationProvenance(predictionsHash, code, bootstrap);
+        string resultsPath = folder.WriteText("results.json", RunReport.ResultsJson(results, evaluation, provenance));
+        string? reportPath = null;
+        if (protocol.Report.Html)
+        {
+            reportPath = HtmlReport.Write(RunReport.Build(results, evaluation, ProtocolCard.ToModelCard(protocol), provenance, rows), folder.Root);
+        }
+
+        IReadOnlyList<string> quarantine = input.Data.Quarantine;
+        string quarantinePath = Path.Combine(folder.Root, "quarantine.txt");
+        if (quarantine.Count > 0)
+        {
+            folder.WriteText("quarantine.txt", string.Join('\n', quarantine) + "\n");
+        }
+        else
+        {
+            File.Delete(quarantinePath);
+        }
+
+        var outputs = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["predictions.csv"] = predictionsHash,
+            ["results.json"] = Sha256(resultsPath),
+            ["model/model.onnx"] = Sha256(modelPath),
+        };
+        if (reportPath is not null)
+        {
+            outputs["report.html"] = Sha256(reportPath);
+        }
+
+        folder.MarkComplete(protocol.ComputeHash(), outputs);
+        progress?.Report(new RunProgress("report", 1, 1, reportPath ?? resultsPath));
+        return new RunOutcome(results, evaluation, rows, quarantine, folder.Root, reportPath, warnings);
+    }
+
+    private static double[][] Features(TransferModel model, ImageSet set, Device device) =>
+        ModelScoring.Score(model, set, device, withFeatures: true).Features!;
+
+    private static double[] ScoreImages(TransferModel model, IReadOnlyList<float[]> images, int size, Device device)
+    {
+        var set = new ImageSet(size);
+        for (int i = 0; i < images.Count; i++)
+        {
+            set.Add(i.ToString(CultureInfo.InvariantCulture), images[i], 0, string.Empty, string.Empty);
+        }
+
+        return ModelScoring.Score(model, set, device).PositiveScores();
+    }
+
+    private static EmbeddingPoints Embed(string model, double[][] rows, RunSets sets)
+    {
+        (double[][] projection, _) = Pca.Project(rows, 2);
+        ImageSet s = sets.SourceTest;
+        ImageSet t = sets.TargetTest;
+        string[] domains = [.. s.Domains, .. t.Domains];
+        string[] labels = [.. s.Labels.Select(l => l.ToString(CultureInfo.InvariantCulture)), .. t.Labels.Select(l => l.ToString(CultureInfo.InvariantCulture))];
+        return new EmbeddingPoints(model, [.. projection.Select(p => p[0])], [.. projection.Select(p => p[1])], domains, labels);
+    }
+
+    private static List<PredictionRow> PredictionRows(ImageSet set, double[] scores, IReadOnlyList<ManifestRow> rows, ExperimentProtocol protocol, StudyPseudonyms pseudonyms)
+    {
+        var byId = rows.ToDictionary(r => r.Id, StringComparer.Ordinal);
+        var list = new List<PredictionRow>();
+        for (int i = 0; i < set.Count; i++)
+        {
+            ManifestRow r = byId[set.Ids[i]];
+            var groups = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (string g in protocol.Evaluation.Subgroups)
+            {
+                groups[g] = g switch
+                {
+                    "sex" => r.Sex,
+                    "age_band" => r.AgeBand,
+                    "manufacturer" => r.Manufacturer,
+                    "view" => r.View,
+                    "model" => r.Model,
+                    _ => string.Empty,
+                };
+            }
+
+            list.Add(new PredictionRow(pseudonyms.Of("image", r.Id), pseudonyms.Of("patient", r.Patient), set.Labels[i], scores[i], r.Site, "test", groups));
+        }
+
+        return list;
+    }
+
+    private static string Sha256(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
+}
