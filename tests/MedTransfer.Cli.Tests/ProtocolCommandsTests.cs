@@ -31,10 +31,9 @@ public sealed class ProtocolCommandsTests : IDisposable
     {
         string broken = Path.Combine(_dir, "broken.yaml");
         string sampleData = Path.Combine(TestPaths.RepoRoot, "sample-data").Replace('\\', '/');
-        File.WriteAllText(broken, File.ReadAllText(s_cxr)
-            .Replace("../sample-data", sampleData, StringComparison.Ordinal)
-            .Replace("  lr: 0.01", "  lr: fast", StringComparison.Ordinal)
-            .Replace("selection: im", "selektion: im", StringComparison.Ordinal));
+        string text = TestText.Replace(File.ReadAllText(s_cxr), "../sample-data", sampleData);
+        text = TestText.Replace(text, "  lr: 0.001", "  lr: fast");
+        File.WriteAllText(broken, TestText.Replace(text, "selection: im", "selektion: im"));
         string[] lines = File.ReadAllLines(broken);
         int lrLine = Array.FindIndex(lines, l => l.StartsWith("  lr: fast", StringComparison.Ordinal)) + 1;
 

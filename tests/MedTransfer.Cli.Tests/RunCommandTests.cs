@@ -3,22 +3,35 @@ using MedTransfer.Testing;
 
 namespace MedTransfer.Cli.Tests;
 
+/// <summary>`medtransfer run` on the committed sample data: outputs, determinism, and the refusals that come before any training.</summary>
 [Collection("Torch")]
 public sealed class RunCommandTests
 {
-    /// <summary>The default protocol at a reduced size: 64 px, one seed, 40 iterations, DANN against source-only.</summary>
-    private static string SmallProtocol()
+    /// <summary>A fixed pseudonym key, so that two run folders name the same images alike.</summary>
+    internal static string KeyFile()
     {
-        string text = File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "protocols", "cxr-site-shift.yaml"))
-            .Replace("seeds: [1, 2, 3]", "seeds: [7]", StringComparison.Ordinal)
-            .Replace("size: 128", "size: 64", StringComparison.Ordinal)
-            .Replace("iterations: 300", "iterations: 40", StringComparison.Ordinal)
-            .Replace("methods: [dann, coral]", "methods: [dann]", StringComparison.Ordinal)
-            .Replace("baselines: [source-only, target-only]", "baselines: [source-only]", StringComparison.Ordinal)
-            .Replace("bootstrap: 1000", "bootstrap: 200", StringComparison.Ordinal);
-        string dir = TestPaths.NewTempDirectory();
-        string path = Path.Combine(dir, "small.yaml");
-        File.WriteAllText(path, text.Replace("../sample-data", Path.Combine(TestPaths.RepoRoot, "sample-data"), StringComparison.Ordinal));
+        string path = Path.Combine(TestPaths.NewTempDirectory(), "test.key");
+        File.WriteAllText(path, "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n");
+        return path;
+    }
+
+    /// <summary>The default protocol at a reduced size: 64 px, one seed, 40 iterations, a frozen backbone, DANN against source-only.</summary>
+    internal static string SmallProtocol(Func<string, string>? edit = null)
+    {
+        string text = File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "protocols", "cxr-site-shift.yaml"));
+        text = TestText.Replace(text, "seeds: [1, 2, 3]", "seeds: [7]");
+        text = TestText.Replace(text, "size: 128", "size: 64");
+        text = TestText.Replace(text, "iterations: 150", "iterations: 40");
+        text = TestText.Replace(text, "strategy: full", "strategy: feature-extraction");
+        text = TestText.Replace(text, "  trainable_from: stage4 ", "  # trainable_from: stage4 ");
+        text = TestText.Replace(text, "early_stopping: {signal: im, patience: 2, every: 25}", "early_stopping: {signal: im, patience: 2, every: 10}");
+        text = TestText.Replace(text, "methods: [dann, coral]", "methods: [dann]");
+        text = TestText.Replace(text, "baselines: [source-only, target-only]", "baselines: [source-only]");
+        text = TestText.Replace(text, "bootstrap: 1000", "bootstrap: 200");
+        text = TestText.Replace(text, "../sample-data", Path.Combine(TestPaths.RepoRoot, "sample-data"));
+        text = edit?.Invoke(text) ?? text;
+        string path = Path.Combine(TestPaths.NewTempDirectory(), "small.yaml");
+        File.WriteAllText(path, text);
         return path;
     }
 
@@ -26,69 +39,120 @@ public sealed class RunCommandTests
     public void Run_SmallProtocolTwice_WritesTheRunFolderWithIdenticalNumbers()
     {
         string protocol = SmallProtocol();
+        string key = KeyFile();
         string first = Path.Combine(TestPaths.NewTempDirectory(), "run");
         string second = Path.Combine(TestPaths.NewTempDirectory(), "run");
-        (int code, string output, string error) = CliRunner.Run("run", protocol, "--out", first, "--device", "cpu", "--json");
+        (int code, string output, string error) = CliRunner.Run("run", protocol, "--out", first, "--device", "cpu", "--json", "--key-file", key);
         Assert.True(code == 0, error + output);
-        foreach (string file in new[] { "report.html", "results.json", "predictions.csv", "manifest.csv", "protocol.resolved.yaml", "run.log", "model/model.onnx" })
+        foreach (string file in new[] { "report.html", "results.json", "predictions.csv", "protocol.resolved.yaml", "run.log", "model/model.onnx", "run.json", "run.complete.json", "private/manifest.csv" })
         {
             Assert.True(File.Exists(Path.Combine(first, file)), file);
         }
 
+        // The manifest holds identifiers, so it is in private/, never among the shareable outputs; no key was generated.
+        Assert.False(File.Exists(Path.Combine(first, "manifest.csv")));
+        Assert.False(File.Exists(Path.Combine(first, "private", "pseudonym.key")));
+        Assert.DoesNotContain("note:", error, StringComparison.Ordinal);
         using (JsonDocument doc = JsonDocument.Parse(output))
         {
             Assert.Equal("dann", doc.RootElement.GetProperty("SelectedMethod").GetString());
             Assert.Equal(2, doc.RootElement.GetProperty("summary").GetArrayLength());
         }
 
-        // No identifiers from the DICOM files reach the outputs (RELIABILITY D1).
-        string predictions = File.ReadAllText(Path.Combine(first, "predictions.csv"));
-        Assert.DoesNotContain("SYN-", predictions, StringComparison.Ordinal);
-        Assert.DoesNotContain("2.25.", predictions, StringComparison.Ordinal);
+        // No identifiers from the DICOM files reach the shareable outputs.
+        foreach (string file in new[] { "predictions.csv", "results.json", "run.log" })
+        {
+            string text = File.ReadAllText(Path.Combine(first, file));
+            Assert.DoesNotContain("SYN-", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("2.25.", text, StringComparison.Ordinal);
+        }
 
-        (code, _, error) = CliRunner.Run("run", protocol, "--out", second, "--device", "cpu", "--json");
+        (code, _, error) = CliRunner.Run("run", protocol, "--out", second, "--device", "cpu", "--json", "--key-file", key);
         Assert.True(code == 0, error);
         Assert.Equal(File.ReadAllBytes(Path.Combine(first, "predictions.csv")), File.ReadAllBytes(Path.Combine(second, "predictions.csv")));
         Assert.Equal(File.ReadAllBytes(Path.Combine(first, "model", "model.onnx")), File.ReadAllBytes(Path.Combine(second, "model", "model.onnx")));
-        Assert.Equal(Numbers(first), Numbers(second));
+        Assert.Equal(RunFolders.Numbers(first), RunFolders.Numbers(second));
+
+        // Another key gives other pseudonyms for the same images.
+        string third = Path.Combine(TestPaths.NewTempDirectory(), "run");
+        (code, _, error) = CliRunner.Run("run", protocol, "--out", third, "--device", "cpu", "--json");
+        Assert.True(code == 0, error);
+        Assert.Contains("generated a pseudonym key", error, StringComparison.Ordinal);
+        Assert.NotEqual(File.ReadAllText(Path.Combine(first, "predictions.csv"))[..80], File.ReadAllText(Path.Combine(third, "predictions.csv"))[..80]);
     }
 
     [Fact]
-    public void Run_UnsupportedStrategy_IsAUsageErrorNamingTheField()
+    public void Run_ContradictorySettings_IsAUsageErrorAtTheFieldToChange()
     {
-        string protocol = SmallProtocol();
-        File.WriteAllText(protocol, File.ReadAllText(protocol).Replace("strategy: feature-extraction", "strategy: gradual-unfreezing", StringComparison.Ordinal));
+        string protocol = SmallProtocol(t => TestText.Replace(t, "  # trainable_from: stage4 ", "  trainable_from: stage3 "));
         (int code, _, string error) = CliRunner.Run("run", protocol, "--out", Path.Combine(TestPaths.NewTempDirectory(), "run"));
         Assert.Equal(2, code);
-        Assert.Contains("model.strategy", error, StringComparison.Ordinal);
+        Assert.Matches(@"small\.yaml:\d+:\d+: model\.trainable_from: feature-extraction freezes the whole backbone", error);
     }
 
     [Fact]
-    public void Run_MriProtocolOnTheSmallSample_StopsWithAMessageAboutPatients()
+    public void Run_LabelsThatAreNotZeroOrOne_AreRefusedAtTheirLineAndColumn()
     {
-        // The committed MRI sample has 3 patients per site: too few for a patient-level split.
-        string protocol = Path.Combine(TestPaths.RepoRoot, "protocols", "mri-contrast-shift.yaml");
-        (int code, _, string error) = CliRunner.Run("run", protocol, "--out", Path.Combine(TestPaths.NewTempDirectory(), "run"), "--device", "cpu");
+        string dir = TestPaths.NewTempDirectory();
+        string labels = Path.Combine(dir, "labels.csv");
+        string[] lines = File.ReadAllLines(Path.Combine(TestPaths.RepoRoot, "sample-data", "manifest.csv"));
+        int labelColumn = Array.IndexOf(lines[0].Split(','), "label");
+        string[] fields = lines[5].Split(',');
+        fields[labelColumn] = "yes";
+        lines[5] = string.Join(',', fields);
+        File.WriteAllLines(labels, lines);
+        string protocol = SmallProtocol(t => TestText.Replace(t, Path.Combine(TestPaths.RepoRoot, "sample-data", "manifest.csv"), labels));
+
+        (int code, _, string error) = CliRunner.Run("run", protocol, "--out", Path.Combine(dir, "run"), "--device", "cpu");
+
         Assert.Equal(2, code);
-        Assert.Contains("data.split", error, StringComparison.Ordinal);
-        Assert.Contains("patient", error, StringComparison.Ordinal);
+        Assert.Contains($"labels.csv:6:{labelColumn + 1}: label: 'yes' is not a label", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("SYN-", error, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void RunIgnores_NamesEverySettingRunDoesNotApply()
+    public void Run_TargetSiteWithoutImages_IsRefusedAtTheFieldBeforeAnyFeature()
     {
-        string path = SmallProtocol();
-        Assert.Empty(Commands.RunCommand.RunIgnores(Pipeline.Protocols.ProtocolLoader.Load(path)));
-        File.WriteAllText(path, File.ReadAllText(path)
-            .Replace("class_weighting: none", "class_weighting: balanced", StringComparison.Ordinal)
-            .Replace("schedule: dann", "schedule: cosine", StringComparison.Ordinal)
-            .Replace("label_smoothing: 0.0", "label_smoothing: 0.1", StringComparison.Ordinal));
-        string[] notes = [.. Commands.RunCommand.RunIgnores(Pipeline.Protocols.ProtocolLoader.Load(path))];
-        Assert.Equal(["training.schedule 'cosine'"], notes.Select(n => n[..n.IndexOf(" is", StringComparison.Ordinal)]));
+        string protocol = SmallProtocol(t => TestText.Replace(t, "target_sites: [C]", "target_sites: [D]"));
+        string run = Path.Combine(TestPaths.NewTempDirectory(), "run");
+
+        (int code, _, string error) = CliRunner.Run("run", protocol, "--out", run, "--device", "cpu");
+
+        Assert.Equal(2, code);
+        Assert.Matches(@"small\.yaml:\d+:\d+: data\.target_sites: site 'D' has no labelled xray image", error);
+        Assert.Contains("sites found: A, B, C", error, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(run, "run.complete.json")));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(run, "checkpoints")));
     }
 
-    /// <summary>results.json without wall-clock fields.</summary>
-    private static string Numbers(string runFolder)
+    [Fact]
+    public void Run_IntoAFolderHoldingAnotherProtocolsRun_RefusesWithoutOverwrite()
+    {
+        string run = Path.Combine(TestPaths.NewTempDirectory(), "run");
+        Directory.CreateDirectory(run);
+        File.WriteAllText(Path.Combine(run, "run.json"), "{\"format\": \"medtransfer-run/1\", \"protocolHash\": \"another\"}");
+        File.WriteAllText(Path.Combine(run, "report.html"), "old report");
+        File.WriteAllText(Path.Combine(run, "notes.txt"), "the user's own file");
+
+        (int code, _, string error) = CliRunner.Run("run", SmallProtocol(t => TestText.Replace(t, "target_sites: [C]", "target_sites: [D]")), "--out", run, "--device", "cpu");
+        Assert.Equal(2, code);
+        Assert.Contains("--overwrite", error, StringComparison.Ordinal);
+        Assert.Equal("old report", File.ReadAllText(Path.Combine(run, "report.html")));
+
+        // With --overwrite the old run's outputs go (the user's own file stays); this protocol then fails on its data.
+        (code, _, error) = CliRunner.Run("run", SmallProtocol(t => TestText.Replace(t, "target_sites: [C]", "target_sites: [D]")), "--out", run, "--device", "cpu", "--overwrite");
+        Assert.Equal(2, code);
+        Assert.Contains("data.target_sites", error, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(run, "report.html")));
+        Assert.True(File.Exists(Path.Combine(run, "notes.txt")));
+    }
+}
+
+/// <summary>Helpers for comparing run folders.</summary>
+internal static class RunFolders
+{
+    /// <summary>results.json without wall-clock fields and paths.</summary>
+    public static string Numbers(string runFolder)
     {
         string json = File.ReadAllText(Path.Combine(runFolder, "results.json"));
         var node = System.Text.Json.Nodes.JsonNode.Parse(json)!;

@@ -14,6 +14,8 @@ public sealed class IngestedSiteA : IDisposable
         Directory = TestPaths.NewTempDirectory("medtransfer-train");
         Root = Path.Combine(TestPaths.RepoRoot, "sample-data", "cxr", "A");
         Manifest = Path.Combine(Directory, "manifest.csv");
+        KeyFile = Path.Combine(Directory, "test.key");
+        File.WriteAllText(KeyFile, "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n");
         (int code, _, string error) = CliRunner.Run("ingest", Root, "--out", Manifest, "--labels", Path.Combine(TestPaths.RepoRoot, "sample-data", "manifest.csv"),
             "--key", "id", "--label-column", "label", "--split", "0.6,0.2,0.2", "--seed", "3", "--json");
         if (code != 0)
@@ -27,6 +29,9 @@ public sealed class IngestedSiteA : IDisposable
     public string Root { get; }
 
     public string Manifest { get; }
+
+    /// <summary>A fixed pseudonym key, so that two run folders name the same images alike.</summary>
+    public string KeyFile { get; }
 
     public void Dispose() => System.IO.Directory.Delete(Directory, recursive: true);
 }
@@ -57,12 +62,12 @@ public sealed class TrainCommandTests(IngestedSiteA data) : IClassFixture<Ingest
             Assert.True(s.GetProperty("imagesPerSecond").GetDouble() > 0);
         }
 
-        foreach (string file in new[] { "model.onnx", "config.json", "predictions.csv", "training.json", "checkpoints/last.ckpt", "checkpoints/best.ckpt" })
+        foreach (string file in new[] { "model.onnx", "config.json", "predictions.csv", "training.json", "checkpoints/last.ckpt", "private/pseudonym.key" })
         {
             Assert.True(File.Exists(Path.Combine(run, file)), file);
         }
 
-        // Predictions name images and patients by hashes only (RELIABILITY D1), for every val and test row.
+        // Predictions name images and patients by keyed pseudonyms only, for every val and test row.
         Manifest manifest = ManifestFile.Load(data.Manifest);
         string predictions = File.ReadAllText(Path.Combine(run, "predictions.csv"));
         Assert.DoesNotContain("SYN-", predictions, StringComparison.Ordinal);
@@ -82,7 +87,9 @@ public sealed class TrainCommandTests(IngestedSiteA data) : IClassFixture<Ingest
         {
             Assert.Equal(10, t.RootElement.GetProperty("losses").GetArrayLength());
             Assert.Equal(10, t.RootElement.GetProperty("learning_rates").GetArrayLength());
-            Assert.Equal(10, t.RootElement.GetProperty("validations")[0].GetProperty("step").GetInt64());
+            JsonElement candidates = t.RootElement.GetProperty("candidates");
+            Assert.Equal(10, candidates[candidates.GetArrayLength() - 1].GetProperty("step").GetInt64());
+            Assert.Equal(t.RootElement.GetProperty("kept_step").GetInt64(), candidates.EnumerateArray().MaxBy(c => c.GetProperty("validation_auroc").GetDouble()).GetProperty("step").GetInt64());
         }
 
         // --resume on a finished run: no step runs, the record and the predictions stay the same.
@@ -120,7 +127,7 @@ public sealed class TrainCommandTests(IngestedSiteA data) : IClassFixture<Ingest
         Assert.True(code == 0, error + output);
         Assert.Contains("step 10/10: loss", output, StringComparison.Ordinal);
         Assert.Contains("img/s", output, StringComparison.Ordinal);
-        Assert.Contains("validation", output, StringComparison.Ordinal);
+        Assert.Contains("candidate checkpoint", output, StringComparison.Ordinal);
         Assert.Contains("Test AUROC", output, StringComparison.Ordinal);
     }
 
@@ -169,9 +176,9 @@ public sealed class TrainCommandTests(IngestedSiteA data) : IClassFixture<Ingest
     {
         string first = NewRunFolder();
         string second = NewRunFolder();
-        (int code, _, string error) = CliRunner.Run(Fast(first, "--json"));
+        (int code, _, string error) = CliRunner.Run(Fast(first, "--json", "--key-file", data.KeyFile));
         Assert.True(code == 0, error);
-        (code, _, error) = CliRunner.Run(Fast(second, "--json"));
+        (code, _, error) = CliRunner.Run(Fast(second, "--json", "--key-file", data.KeyFile));
         Assert.True(code == 0, error);
         Assert.Equal(File.ReadAllBytes(Path.Combine(first, "predictions.csv")), File.ReadAllBytes(Path.Combine(second, "predictions.csv")));
         Assert.Equal(File.ReadAllBytes(Path.Combine(first, "model.onnx")), File.ReadAllBytes(Path.Combine(second, "model.onnx")));

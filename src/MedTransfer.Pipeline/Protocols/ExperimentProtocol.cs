@@ -328,7 +328,10 @@ public sealed record EvaluationSpec
     /// <summary>Interval coverage in (0.5, 1). Default 0.95.</summary>
     public double Ci { get; init; } = 0.95;
 
-    /// <summary>Subgroup columns (sex, age_band, manufacturer, view, …). Default none.</summary>
+    /// <summary>The manifest columns a subgroup analysis can split by.</summary>
+    public static IReadOnlyList<string> SubgroupColumns { get; } = ["sex", "age_band", "manufacturer", "model", "view"];
+
+    /// <summary>Subgroup columns (of <see cref="SubgroupColumns"/>). Default none.</summary>
     public IReadOnlyList<string> Subgroups { get; init; } = [];
 
     /// <summary>Per-site metrics. Default true.</summary>

@@ -605,6 +605,11 @@ public static partial class ProtocolLoader
                 L2SpBeta = m.Double("l2sp_beta", model.L2SpBeta, 0, 100),
                 Classes = m.Int("classes", model.Classes, 2, 1000),
             };
+            if (spec.Classes != 2)
+            {
+                m.Error("classes", "runs and their evaluation are binary (labels 0 and 1): only 2 classes are supported");
+            }
+
             if (spec.Strategy == FineTuningStrategy.FeatureExtraction && spec.TrainableFrom is { } from && from != TrainableStage.Head)
             {
                 m.Error("trainable_from", $"feature-extraction freezes the whole backbone, so it cannot train from {ProtocolNames.Of(from)}: leave trainable_from out, or choose strategy full, discriminative, gradual-unfreezing or l2sp");
@@ -813,11 +818,26 @@ public static partial class ProtocolLoader
         private EvaluationSpec Evaluation()
         {
             YamlFields? e = YamlFields.Of(top.Raw("evaluation"), "evaluation", errors, "bootstrap", "ci", "subgroups", "per_site");
-            return e is null ? new EvaluationSpec() : new EvaluationSpec
+            if (e is null)
+            {
+                return new EvaluationSpec();
+            }
+
+            IReadOnlyList<string> subgroups = e.StringList("subgroups", scalarAsList: true) ?? [];
+            IReadOnlyList<YamlNode> nodes = e.List("subgroups", scalarAsList: true) ?? [];
+            for (int i = 0; i < subgroups.Count && i < nodes.Count; i++)
+            {
+                if (!EvaluationSpec.SubgroupColumns.Contains(subgroups[i], StringComparer.Ordinal))
+                {
+                    errors.Add(nodes[i], e.Item("subgroups", i), $"'{subgroups[i]}' is not a subgroup column; expected one of: {string.Join(", ", EvaluationSpec.SubgroupColumns)} (manifest columns)");
+                }
+            }
+
+            return new EvaluationSpec
             {
                 Bootstrap = e.Int("bootstrap", 1000, 100, 1_000_000),
                 Ci = e.Double("ci", 0.95, 0.5, 1, minExclusive: true, maxExclusive: true),
-                Subgroups = e.StringList("subgroups", scalarAsList: true) ?? [],
+                Subgroups = subgroups,
                 PerSite = e.Bool("per_site", true),
             };
         }

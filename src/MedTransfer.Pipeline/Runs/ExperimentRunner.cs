@@ -49,7 +49,7 @@ public static class ExperimentRunner
         PreparedData data = PrepareStage.Run(protocol, pseudonyms, log, cancellationToken);
         ManifestFile.Save(new Manifest(data.Rows), Path.Combine(folder.Private, "manifest.csv"));
         using var cache = new ActivationCache();
-        var methods = new MethodRunStage(protocol, data.Sets, cache, device, folder.Checkpoints, log);
+        var methods = new MethodRunStage(protocol, data.Sets, cache, device, folder.Checkpoints, options.CheckpointSeconds, log);
         IReadOnlyList<WorkItem> items = SweepPlan.Expand(protocol).Items;
         PretrainedDiagnostics diagnostics = DiagnosticsStage.Run(StartingPoint(protocol, methods, items), data.Sets, cache, device, log);
         List<ItemResult> results = methods.Run(items, cancellationToken);
@@ -80,7 +80,7 @@ public static class ExperimentRunner
         StudyPseudonyms pseudonyms = RunPseudonyms.Resolve(options.KeyFile, folder.Private, out _);
         PreparedData data = PrepareStage.Run(protocol, pseudonyms, log, cancellationToken);
         using var cache = new ActivationCache();
-        var methods = new MethodRunStage(protocol, data.Sets, cache, device, folder.Checkpoints, log);
+        var methods = new MethodRunStage(protocol, data.Sets, cache, device, folder.Checkpoints, options.CheckpointSeconds, log);
         List<ItemResult> results = methods.Run(items, cancellationToken);
         var written = new List<string>();
         string itemsFolder = Path.Combine(folder.Root, "items");

@@ -19,7 +19,12 @@ public sealed record RunProgress(string Stage, int Done, int Total, string? Deta
 /// <c>private/</c> part (never among the shareable outputs), with a warning.
 /// </param>
 /// <param name="Overwrite">Replace the outputs of a different protocol's run in the folder instead of refusing.</param>
-public sealed record RunOptions(string OutputDirectory, string? Device = null, string CodeVersion = "unknown", string? KeyFile = null, bool Overwrite = false);
+/// <param name="CheckpointSeconds">
+/// Least time between two resumable checkpoints of a training run (they are also written every tenth of the run's
+/// steps, at most every 50): a checkpoint of a fine-tuned ResNet stage costs about a second to hash and flush, so a
+/// short interval trades speed for less work lost to a kill.
+/// </param>
+public sealed record RunOptions(string OutputDirectory, string? Device = null, string CodeVersion = "unknown", string? KeyFile = null, bool Overwrite = false, double CheckpointSeconds = 20);
 
 /// <summary>What a run wrote and found.</summary>
 /// <param name="Results">The measurements.</param>

@@ -16,9 +16,14 @@ public sealed record TrainingData(ISampleSource Labelled, ISampleSource? Validat
 
 /// <summary>Where checkpoints go and how often.</summary>
 /// <param name="Directory">Folder for <c>last.ckpt</c> (the resumable state) and the candidate snapshots.</param>
-/// <param name="Every">Steps between <c>last.ckpt</c> writes.</param>
+/// <param name="Every">Steps between <c>last.ckpt</c> writes (also written when training ends or stops early).</param>
 /// <param name="Resume">Continue from <c>last.ckpt</c> when it exists.</param>
-public sealed record CheckpointPolicy(string Directory, int Every = 50, bool Resume = true);
+/// <param name="MinimumSeconds">
+/// Skip a due write when the last one is more recent than this: a checkpoint of a large model costs about a second
+/// (hash, write, flush to disk), so a fast run does not spend its time writing them. A resumed run is identical
+/// whichever checkpoint it resumes from.
+/// </param>
+public sealed record CheckpointPolicy(string Directory, int Every = 50, bool Resume = true, double MinimumSeconds = 0);
 
 /// <summary>A progress report, for progress bars and logs.</summary>
 /// <param name="Phase">"activations" (frozen layers run once), "train", "evaluate" or "done".</param>

@@ -243,6 +243,7 @@ public sealed class TransferTrainer
 
             long total = _c.Iterations;
             var watch = new Stopwatch();
+            var sinceCheckpoint = Stopwatch.StartNew();
             long samplesTimed = 0;
             int saturatedRun = _state.SaturatedRun;
             while (_state.Step < total && !_state.StoppedEarly)
@@ -282,9 +283,11 @@ public sealed class TransferTrainer
                     EvaluateCandidate();
                 }
 
-                if (_checkpoints is not null && (_state.Step % _checkpoints.Every == 0 || _state.Step == total || _state.StoppedEarly))
+                bool final = _state.Step == total || _state.StoppedEarly;
+                if (_checkpoints is not null && (final || (_state.Step % _checkpoints.Every == 0 && sinceCheckpoint.Elapsed.TotalSeconds >= _checkpoints.MinimumSeconds)))
                 {
                     TrainingCheckpoint.Save(LastPath, _c, _layout, _method, _optimizer, _state);
+                    sinceCheckpoint.Restart();
                 }
             }
 

@@ -43,6 +43,33 @@ public sealed class EvaluateTests
     }
 
     [Fact]
+    public void Evaluate_PerSiteOff_ComputesNoSiteMetrics_AndTheReportSaysSo()
+    {
+        IReadOnlyList<PredictionRow> rows = PredictionTable.Read(new StringReader(Csv()));
+
+        EvaluationResult off = PredictionEvaluation.Evaluate(rows, new EvaluationOptions { Bootstrap = new() { Resamples = 200 }, PerSite = false });
+        EvaluationResult on = PredictionEvaluation.Evaluate(rows, new EvaluationOptions { Bootstrap = new() { Resamples = 200 } });
+
+        Assert.Empty(off.BySite);
+        Assert.Equal(2, on.BySite.Count);
+        Assert.Equal(on.Overall.AurocDeLong, off.Overall.AurocDeLong);
+        var card = new ModelCard { IntendedUse = "research", DataSources = "generated", Partitions = "patient-level", Preprocessing = "none", Model = "m", Adaptation = "none", SelectionRule = "Youden on val" };
+        string html = HtmlReport.Render(EvaluationReport.Build(off, card, new EvaluationProvenance("00", CodeVersion.Parse("0.1.0"), new()), rows));
+        Assert.Contains("evaluation.per_site: false", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Format_WritesWhatReadReadsBack()
+    {
+        IReadOnlyList<PredictionRow> rows = PredictionTable.Read(new StringReader(Csv()));
+
+        IReadOnlyList<PredictionRow> again = PredictionTable.Read(new StringReader(PredictionTable.Format(rows)));
+
+        Assert.Equal(rows.Select(r => (r.Id, r.Patient, r.Label, r.Score, r.Site, r.Split)), again.Select(r => (r.Id, r.Patient, r.Label, r.Score, r.Site, r.Split)));
+        Assert.Equal(rows.Select(r => r.Subgroups.GetValueOrDefault("sex")), again.Select(r => r.Subgroups.GetValueOrDefault("sex")));
+    }
+
+    [Fact]
     public void Report_WithACard_HasEveryRequiredSectionAndNoSampleIds()
     {
         IReadOnlyList<PredictionRow> rows = PredictionTable.Read(new StringReader(Csv()));

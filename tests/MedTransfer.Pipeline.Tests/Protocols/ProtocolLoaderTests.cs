@@ -119,7 +119,7 @@ public sealed class ProtocolLoaderTests : IDisposable
     [InlineData("training:\n  lr: 0.1\n  momentun: 0.9\n", 10, "training.momentun", "unknown key 'momentun' (did you mean 'momentum'?)")]
     [InlineData("training:\n  lr: fast\n", 9, "training.lr", "expected a finite number")]
     [InlineData("training:\n  lr: \"0.01\"\n", 9, "training.lr", "expected a finite number")]
-    [InlineData("training:\n  batch_size: 0\n", 9, "training.batch_size", "0 is out of range: expected 1 to 4096")]
+    [InlineData("training:\n  batch_size: 0\n", 9, "training.batch_size", "0 is out of range: expected 2 to 4096")]
     [InlineData("training:\n  lr: -1\n", 9, "training.lr", "expected a value in (0, 10]")]
     [InlineData("training: {iterations: 10, epochs: 2}\n", 8, "training.epochs", "not both")]
     [InlineData("report: {html: yes}\n", 8, "report.html", "expected true or false")]

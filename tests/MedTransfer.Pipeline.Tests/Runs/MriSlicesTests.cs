@@ -1,3 +1,5 @@
+using System.Globalization;
+using MedTransfer.Imaging.Resampling;
 using System.Diagnostics;
 using MedTransfer.Imaging;
 using MedTransfer.Imaging.Images;
@@ -30,7 +32,7 @@ public sealed class MriSlicesTests
         var reports = new List<(int Done, int Total)>();
 
         var clock = Stopwatch.StartNew();
-        Dictionary<string, float[]> images = MriSlices.Normalize(rows, [s_mriRoot], Recipe, size, new SyncProgress(reports), quarantine, CancellationToken.None);
+        Dictionary<string, float[]> images = MriSlices.Normalize(rows, [s_mriRoot], Recipe, size, ResizeMethod.Area, SafeName, new SyncProgress(reports), quarantine, CancellationToken.None);
         clock.Stop();
 
         Assert.Empty(quarantine);
@@ -54,8 +56,8 @@ public sealed class MriSlicesTests
     {
         Skip.IfNot(Directory.Exists(s_mriRoot), SkipReason);
         List<ManifestRow> rows = [.. s_sampleRows.Value.Where(r => r.Site == "C").Take(40)];
-        var first = MriSlices.Normalize(rows, [s_mriRoot], Recipe, 48, null, new List<string>(), CancellationToken.None);
-        var second = MriSlices.Normalize(rows, [s_mriRoot], Recipe, 48, null, new List<string>(), CancellationToken.None);
+        var first = MriSlices.Normalize(rows, [s_mriRoot], Recipe, 48, ResizeMethod.Area, SafeName, null, new List<string>(), CancellationToken.None);
+        var second = MriSlices.Normalize(rows, [s_mriRoot], Recipe, 48, ResizeMethod.Area, SafeName, null, new List<string>(), CancellationToken.None);
 
         Assert.NotEmpty(first);
         Assert.Equal(first.Keys.Order(StringComparer.Ordinal), second.Keys.Order(StringComparer.Ordinal));
@@ -63,6 +65,18 @@ public sealed class MriSlicesTests
         {
             Assert.Equal(image, second[id]);
         }
+    }
+
+    [SkippableFact]
+    public void Normalize_ResizeMethod_IsTheOneThePreprocessingNames()
+    {
+        Skip.IfNot(Directory.Exists(s_mriRoot), SkipReason);
+        List<ManifestRow> rows = [.. s_sampleRows.Value.Where(r => r.Site == "A").Take(20)];
+        var area = MriSlices.Normalize(rows, [s_mriRoot], Recipe, 40, ResizeMethod.Area, SafeName, null, new List<string>(), CancellationToken.None);
+        var lanczos = MriSlices.Normalize(rows, [s_mriRoot], Recipe, 40, ResizeMethod.Lanczos3, SafeName, null, new List<string>(), CancellationToken.None);
+
+        Assert.NotEmpty(area);
+        Assert.Contains(area.Keys, id => !area[id].SequenceEqual(lanczos[id]));
     }
 
     /// <summary>
@@ -76,7 +90,7 @@ public sealed class MriSlicesTests
         foreach (string site in new[] { "A", "B", "C" })
         {
             List<ManifestRow> series = [.. s_sampleRows.Value.Where(r => r.Site == site).GroupBy(r => r.Series).OrderBy(g => g.Key, StringComparer.Ordinal).First()];
-            var images = MriSlices.Normalize(series, [s_mriRoot], Recipe, 64, null, new List<string>(), CancellationToken.None);
+            var images = MriSlices.Normalize(series, [s_mriRoot], Recipe, 64, ResizeMethod.Area, SafeName, null, new List<string>(), CancellationToken.None);
             var raw = series.Select(r => RasterImageReader.Read(Manifest.ResolvePath(r, [s_mriRoot]), applyDicomVoi: false).Image).ToList();
             Assert.All(raw, img => Assert.Equal((64, 64), (img.Width, img.Height)));
             for (int i = 0; i < series.Count; i++)
@@ -104,10 +118,14 @@ public sealed class MriSlicesTests
             File.WriteAllBytes(victim, bytes[..(bytes.Length / 2)]);
 
             var quarantine = new List<string>();
-            var images = MriSlices.Normalize(rows, [root], Recipe, 32, null, quarantine, CancellationToken.None);
+            var images = MriSlices.Normalize(rows, [root], Recipe, 32, ResizeMethod.Area, SafeName, null, quarantine, CancellationToken.None);
 
+            // The series is named by the safe name of one of its rows, never by its folder (paths can hold patient names).
             string entry = Assert.Single(quarantine);
-            Assert.StartsWith("mri: " + Path.GetRelativePath(root, bad).Replace('\\', '/'), entry, StringComparison.Ordinal);
+            string badFolder = Path.GetRelativePath(root, bad).Replace('\\', '/');
+            ManifestRow first = rows.First(r => r.Path.StartsWith(badFolder, StringComparison.Ordinal));
+            Assert.StartsWith("mri: series of image " + SafeName(first), entry, StringComparison.Ordinal);
+            Assert.DoesNotContain(badFolder, entry, StringComparison.Ordinal);
             int goodCount = Directory.GetFiles(good).Length;
             Assert.Equal(goodCount, images.Count);
             Assert.All(rows.Where(r => images.ContainsKey(r.Id)), r => Assert.StartsWith(Path.GetRelativePath(root, good).Replace('\\', '/'), r.Path, StringComparison.Ordinal));
@@ -133,14 +151,14 @@ public sealed class MriSlicesTests
             File.Delete(badFiles[7]);
             List<ManifestRow> rows = Index(root);
             var quarantine = new List<string>();
-            var images = MriSlices.Normalize(rows, [root], Recipe, 32, null, quarantine, CancellationToken.None);
+            var images = MriSlices.Normalize(rows, [root], Recipe, 32, ResizeMethod.Area, SafeName, null, quarantine, CancellationToken.None);
             Assert.Contains("missing", Assert.Single(quarantine), StringComparison.Ordinal);
             Assert.Equal(Directory.GetFiles(good).Length, images.Count);
 
             // Another is gone after indexing: the manifest names a file that is not there.
             File.Delete(badFiles[^1]);
             quarantine.Clear();
-            images = MriSlices.Normalize(rows, [root], Recipe, 32, null, quarantine, CancellationToken.None);
+            images = MriSlices.Normalize(rows, [root], Recipe, 32, ResizeMethod.Area, SafeName, null, quarantine, CancellationToken.None);
             Assert.Contains("missing", Assert.Single(quarantine), StringComparison.Ordinal);
             Assert.Equal(Directory.GetFiles(good).Length, images.Count);
         }
@@ -157,7 +175,7 @@ public sealed class MriSlicesTests
         ManifestRow template = s_sampleRows.Value[0];
         ManifestRow[] rows = [template with { Id = "x1", Series = string.Empty }, template with { Id = "x2", Series = "2.25.1", Format = SampleFormat.Png }];
         var quarantine = new List<string>();
-        var images = MriSlices.Normalize(rows, [s_mriRoot], Recipe, 32, null, quarantine, CancellationToken.None);
+        var images = MriSlices.Normalize(rows, [s_mriRoot], Recipe, 32, ResizeMethod.Area, SafeName, null, quarantine, CancellationToken.None);
         Assert.Empty(images);
         Assert.Equal(2, quarantine.Count);
     }
@@ -178,7 +196,7 @@ public sealed class MriSlicesTests
         using var cts = new CancellationTokenSource();
         cts.Cancel();
         ManifestRow row = new() { Id = "1", Path = "a/b.dcm", Series = "2.25.1", Sha256 = new string('0', 64) };
-        Assert.ThrowsAny<OperationCanceledException>(() => MriSlices.Normalize([row], ["/nonexistent"], new MriRecipe { Slices = new SliceOptions(SlabThickness: 1) }, 32, null, new List<string>(), cts.Token));
+        Assert.ThrowsAny<OperationCanceledException>(() => MriSlices.Normalize([row], ["/nonexistent"], new MriRecipe { Slices = new SliceOptions(SlabThickness: 1) }, 32, ResizeMethod.Area, SafeName, null, new List<string>(), cts.Token));
     }
 
     [Theory]
@@ -193,7 +211,7 @@ public sealed class MriSlicesTests
 
     private static string Refused(MriRecipe recipe)
     {
-        var ex = Assert.Throws<ProtocolException>(() => MriSlices.Normalize([], ["/"], recipe, 32, null, new List<string>(), CancellationToken.None));
+        var ex = Assert.Throws<ProtocolException>(() => MriSlices.Normalize([], ["/"], recipe, 32, ResizeMethod.Area, SafeName, null, new List<string>(), CancellationToken.None));
         return Assert.Single(ex.Errors).Field;
     }
 
@@ -272,4 +290,6 @@ public sealed class MriSlicesTests
             }
         }
     }
+
+    private static string SafeName(ManifestRow row) => "row-" + row.Series.Length.ToString(CultureInfo.InvariantCulture);
 }

@@ -1,3 +1,5 @@
+using MedTransfer.Pipeline.Runs.Stages;
+using MedTransfer.Training.FineTuning;
 using System.Globalization;
 using System.Text.Json;
 using MedTransfer.Evaluation.Diagnostics;
@@ -256,7 +258,7 @@ public sealed class RunReportTests
                 double[] lambda = [.. Enumerable.Range(1, steps).Select(s => adversarial ? (2 / (1 + Math.Exp(-10.0 * s / steps))) - 1 : 0)];
                 double[] disc = [.. Enumerable.Range(1, steps).Select(s => !adversarial ? double.NaN : saturated && s > 30 ? 1.0 : 0.5 + (0.2 * Math.Sin(s)))];
                 double target = (adversarial ? 0.70 : 0.78) + (0.02 * seed);
-                runs.Add(new MethodSeedResult(method, seed, target, 0.9 + (0.01 * seed), 0.7, steps, 3.25 * seed, "source validation AUROC", false,
+                runs.Add(new MethodSeedResult(method, seed, target, 0.9 + (0.01 * seed), 0.7, steps, 3.25 * seed, "source validation AUROC", false, steps, false, "head",
                     new TrainingCurves(loss, [.. lambda.Select(l => 0.1 * l)], lambda, [.. Enumerable.Repeat(1e-3, steps)], disc)));
             }
         }
@@ -296,7 +298,8 @@ public sealed class RunReportTests
                 new TransferabilityScores("target-test (oracle: uses target labels)", 20, double.NaN, 0.08, -4.1, 0.3),
             ],
             new FeatureBias(probe, pad, prevalence, [0.7, 0.3], DatasetBias.Verdict(probe, prevalence, "the backbone features")),
-            embeddings, s_shortcut.Value, "manifest456", 12.5);
+            embeddings, s_shortcut.Value, "manifest456", 12.5,
+            [new SiteCount("A", "source", 20, 20, 0, 0, 20), new SiteCount("C", "target", 22, 20, 2, 1, 19)], 1, "keyfingerprint01", true);
     }
 
     private static ShortcutCheckResult Shortcut()

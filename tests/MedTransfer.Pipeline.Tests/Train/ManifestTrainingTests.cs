@@ -117,15 +117,6 @@ public sealed class ManifestTrainingTests : IDisposable
     }
 
     [Fact]
-    public void PseudonymousId_IsStableHexAndHidesTheIdentifier()
-    {
-        string a = ManifestTraining.PseudonymousId("SYN-A-0001");
-        Assert.Equal(a, ManifestTraining.PseudonymousId("SYN-A-0001"));
-        Assert.NotEqual(a, ManifestTraining.PseudonymousId("SYN-A-0002"));
-        Assert.Matches("^[0-9a-f]{16}$", a);
-    }
-
-    [Fact]
     public void RecipeFor_UsesTheConfiguredSize()
     {
         Assert.Equal(48, ManifestTraining.RecipeFor(new FineTuneConfig { ImageSize = 48 }).Resize.Size);

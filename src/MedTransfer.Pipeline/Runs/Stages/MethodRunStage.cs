@@ -90,8 +90,11 @@ internal sealed class MethodRunStage
     private readonly string _folder;
     private readonly IProgress<RunProgress>? _progress;
 
-    public MethodRunStage(ExperimentProtocol protocol, RunSets sets, ActivationCache cache, Device device, string checkpointFolder, IProgress<RunProgress>? progress)
+    private readonly double _checkpointSeconds;
+
+    public MethodRunStage(ExperimentProtocol protocol, RunSets sets, ActivationCache cache, Device device, string checkpointFolder, double checkpointSeconds, IProgress<RunProgress>? progress)
     {
+        _checkpointSeconds = checkpointSeconds;
         _protocol = protocol;
         _sets = sets;
         _cache = cache;
@@ -182,7 +185,7 @@ internal sealed class MethodRunStage
         var relay = new Relay<TrainingEvent>(e => Report(item, index, total, e));
         using TransferModel model = TransferModel.Create(config);
         var trainer = new TransferTrainer(config, _device, relay, _cache);
-        TrainingOutcome outcome = trainer.Fit(model, data, new CheckpointPolicy(work, Every: Math.Clamp(config.Iterations / 10, 1, 100)), ct);
+        TrainingOutcome outcome = trainer.Fit(model, data, new CheckpointPolicy(work, Every: Math.Clamp(config.Iterations / 10, 1, 50), MinimumSeconds: _checkpointSeconds), ct);
         try
         {
             BackboneCut? cut = model.Features.Backbone.CutBefore(config.EffectiveTrainableFrom);

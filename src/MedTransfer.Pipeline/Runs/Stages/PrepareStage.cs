@@ -86,7 +86,7 @@ internal static class PrepareStage
         List<ManifestRow> ofSites = [.. index.Manifest.Rows.Where(r => siteSet.Contains(r.Site))];
         CheckLabels(protocol, ofSites);
         List<ManifestRow> labelled = [.. ofSites.Where(r => r.Label is "0" or "1")];
-        CheckSites(protocol, labelled);
+        CheckSites(protocol, labelled, [.. index.Manifest.Rows.Select(r => r.Site).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)]);
         progress?.Report(new RunProgress("index", 1, 1, $"{labelled.Count} labelled images"));
 
         SplitOptions split = data.Split.ToSplitOptions();
@@ -177,7 +177,7 @@ internal static class PrepareStage
     }
 
     /// <summary>Every site must have labelled images, and a target site both classes, before any feature is computed.</summary>
-    private static void CheckSites(ExperimentProtocol protocol, IReadOnlyList<ManifestRow> labelled)
+    private static void CheckSites(ExperimentProtocol protocol, IReadOnlyList<ManifestRow> labelled, IReadOnlyList<string> found)
     {
         var errors = new List<ProtocolError>();
         foreach ((string field, IReadOnlyList<string> sites) in new[] { ("data.source_sites", protocol.Data.SourceSites), ("data.target_sites", protocol.Data.TargetSites) })
@@ -187,8 +187,8 @@ internal static class PrepareStage
                 ManifestRow[] rows = [.. labelled.Where(r => r.Site == site)];
                 if (rows.Length == 0)
                 {
-                    string found = string.Join(", ", labelled.Select(r => r.Site).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Take(10));
-                    errors.Add(protocol.Locations.ErrorAt(field, $"site '{site}' has no labelled {ProtocolNames.Of(protocol.Data.Modality)} image under data.source (sites found: {(found.Length == 0 ? "none" : found)}; the site rule is {protocol.Data.Site})"));
+                    string list = found.Count == 0 ? "none" : string.Join(", ", found.Take(10)) + (found.Count > 10 ? ", …" : string.Empty);
+                    errors.Add(protocol.Locations.ErrorAt(field, $"site '{site}' has no labelled {ProtocolNames.Of(protocol.Data.Modality)} image under data.source (sites found: {list}; the site rule is {protocol.Data.Site})"));
                 }
                 else if (field == "data.target_sites" && rows.Select(r => r.Label).Distinct(StringComparer.Ordinal).Count() < 2)
                 {
