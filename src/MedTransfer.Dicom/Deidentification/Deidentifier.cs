@@ -174,10 +174,16 @@ public sealed class Deidentifier
     /// <exception cref="DicomFormatException">The input is unreadable, not DICOM or malformed.</exception>
     /// <exception cref="IOException">The output cannot be written.</exception>
     /// <exception cref="InvalidOperationException">The data set cannot be encoded in its transfer syntax.</exception>
+    /// <exception cref="ArgumentException">The output is the input, however spelled (through "./", "..", or a symbolic link).</exception>
     public DeidentifiedFile DeidentifyFile(string inputPath, string outputPath)
     {
         ArgumentNullException.ThrowIfNull(inputPath);
         ArgumentNullException.ThrowIfNull(outputPath);
+        if (PathIdentity.Same(inputPath, outputPath))
+        {
+            throw new ArgumentException("The output file must differ from the input file: writing it would replace the identifiable original.", nameof(outputPath));
+        }
+
         DicomFile source = DicomFile.Open(inputPath);
         DeidentificationResult result = WithReaderWarnings(Apply(source.Dataset), source);
         string full = Path.GetFullPath(outputPath);
@@ -195,7 +201,7 @@ public sealed class Deidentifier
     /// Running again with the same key rewrites the same names.
     /// </summary>
     /// <exception cref="DirectoryNotFoundException">The input folder does not exist.</exception>
-    /// <exception cref="ArgumentException">The two roots are the same folder.</exception>
+    /// <exception cref="ArgumentException">The two roots are the same folder, however spelled (through "./", "..", or a symbolic link).</exception>
     /// <exception cref="IOException">The output folder cannot be created or written (checked before any input is read).</exception>
     /// <exception cref="UnauthorizedAccessException">The output folder is not writable (checked before any input is read).</exception>
     /// <exception cref="OperationCanceledException">Cancelled; files written so far stay.</exception>
@@ -214,7 +220,7 @@ public sealed class Deidentifier
             throw new DirectoryNotFoundException("The input folder does not exist.");
         }
 
-        if (string.Equals(inRoot, outRoot, StringComparison.Ordinal))
+        if (PathIdentity.Same(inRoot, outRoot))
         {
             throw new ArgumentException("The output folder must differ from the input folder.", nameof(outputRoot));
         }
@@ -291,9 +297,10 @@ public sealed class Deidentifier
             AttributesToSkip = FileAttributes.ReparsePoint,
             ReturnSpecialDirectories = false,
         };
-        // An output folder inside the input folder is not input (a rerun must not read its own output).
-        string outPrefix = outRoot + Path.DirectorySeparatorChar;
-        bool outputInsideInput = outPrefix.StartsWith(inRoot + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+        // An output folder inside the input folder is not input (a rerun must not read its own output), however the
+        // two folders were spelled.
+        bool outputInsideInput = PathIdentity.Inside(outRoot, inRoot);
+        string outPrefix = outputInsideInput ? Path.Combine(inRoot, Path.GetRelativePath(PathIdentity.Resolve(inRoot), PathIdentity.Resolve(outRoot))) + Path.DirectorySeparatorChar : string.Empty;
         var files = Directory.EnumerateFiles(inRoot, "*", options)
             .Where(f => !outputInsideInput || !f.StartsWith(outPrefix, StringComparison.Ordinal))
             .ToList();
