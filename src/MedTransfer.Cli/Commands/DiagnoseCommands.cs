@@ -30,6 +30,7 @@ internal static class DiagnoseCommands
         var writeBack = new Option<bool>("--write-back") { Description = "Store each study's result back to the DICOMweb server as a Basic Text SR (STOW-RS) in the same study." };
         var noIsolation = new Option<bool>("--in-process-native") { Description = "Decode JPEG-LS/JPEG 2000 in this process (a native codec crash then ends the run; resume continues it)." };
         var json = new Option<bool>("--json") { Description = "Print the run summary as JSON." };
+        var timeout = new Option<double>("--timeout") { Description = "DICOMweb: seconds the server may stay silent (before it answers a request, or between two pieces of an answer) before the run stops with a Timeout error (exit 1, resumable).", DefaultValueFactory = _ => 60 };
         var command = new Command(
             "diagnose",
             "Batch diagnosis: score every study of a folder or DICOMweb server with an X-ray model (ONNX Runtime, CPU).\n" +
@@ -40,7 +41,7 @@ internal static class DiagnoseCommands
             "Bad files never stop the run: they go to quarantine.jsonl with their reason. Interrupted runs (even kill -9) resume from the journal " +
             "when started again with the same arguments: no duplicates, no gaps.\n" +
             "Exit codes: 0 every study scored; 3 some inputs were quarantined or partly scored (the others have results); 2 usage errors; 1 the run could not go on (resumable).");
-        foreach (Option o in new Option[] { model, input, outDir, shard, keyFile, threads, batch, identifiers, writeBack, noIsolation, json })
+        foreach (Option o in new Option[] { model, input, outDir, shard, keyFile, threads, batch, identifiers, writeBack, noIsolation, timeout, json })
         {
             command.Options.Add(o);
         }
@@ -75,6 +76,13 @@ internal static class DiagnoseCommands
                 return CliApp.ExitCodes.Usage;
             }
 
+            double seconds = parse.GetValue(timeout);
+            if (!(seconds > 0 && seconds <= 24 * 3600))
+            {
+                error.WriteLine("error: --timeout must be a number of seconds above 0 (at most a day).");
+                return CliApp.ExitCodes.Usage;
+            }
+
             string source = parse.GetValue(input)!;
             bool web = Uri.TryCreate(source, UriKind.Absolute, out Uri? url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps);
             if (!web && !Directory.Exists(source))
@@ -93,7 +101,8 @@ internal static class DiagnoseCommands
                 ? StudyPseudonyms.LoadOrCreate(Path.Combine(folder, StudyPseudonyms.DefaultKeyFileName))
                 : StudyPseudonyms.Load(key.FullName);
             using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
-            DicomWebClient? client = web ? new DicomWebClient(http, url!) : null;
+            var webOptions = new DicomWebClientOptions { Timeout = TimeSpan.FromSeconds(seconds), Progress = new LineProgress(error) };
+            DicomWebClient? client = web ? new DicomWebClient(http, url!, webOptions) : null;
             using DiagnosisModel loaded = DiagnosisModel.Load(parse.GetValue(model)!, parse.GetValue(threads));
             var options = new DiagnosisOptions
             {
@@ -249,6 +258,20 @@ internal static class DiagnoseCommands
 
     private static string Line(DiagnosisTotals t) =>
         string.Create(CultureInfo.InvariantCulture, $"{t.Studies} studies: {t.Ok} ok, {t.Partial} partial, {t.Quarantined} quarantined; {t.ShiftFlagged} flagged by the shift monitor.");
+
+    /// <summary>Says on the error stream, one line at a time, what the DICOMweb client is doing, so a slow server is never silence.</summary>
+    private sealed class LineProgress(TextWriter error) : IProgress<DicomWebActivity>
+    {
+        private readonly Lock _gate = new();
+
+        public void Report(DicomWebActivity value)
+        {
+            lock (_gate)
+            {
+                error.WriteLine(value.Describe());
+            }
+        }
+    }
 
     private static int Guard(TextWriter error, Func<int> body)
     {
