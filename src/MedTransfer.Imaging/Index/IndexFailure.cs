@@ -20,6 +20,9 @@ public enum IndexFailureReason
 
     /// <summary>Any other error; the detail names the error type only.</summary>
     Unexpected,
+
+    /// <summary>A named pipe, socket or device: never opened (reading a pipe would wait forever for a writer).</summary>
+    NotARegularFile,
 }
 
 /// <summary>
