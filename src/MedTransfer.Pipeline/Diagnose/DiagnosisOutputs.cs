@@ -149,6 +149,11 @@ public static class DiagnosisMerge
                 throw new DiagnosisException(DiagnosisError.ShardConflict, "the shards come from different runs (model, pseudonym key or --include-identifiers differ)");
             }
 
+            if (header.Input is not null && first.Input is not null && header.Input != first.Input)
+            {
+                throw new DiagnosisException(DiagnosisError.ShardConflict, "the shards were run on different inputs");
+            }
+
             if (header.Shard == "all")
             {
                 covered.Add(-1);
@@ -186,7 +191,7 @@ public static class DiagnosisMerge
 
         var header2 = first! with { Shard = "all" };
         List<DiagnosisRecord> sorted = [.. records.Values.OrderBy(r => r.Key, StringComparer.Ordinal)];
-        Directory.CreateDirectory(outFolder);
+        using DiagnosisLock folderLock = DiagnosisLock.Acquire(outFolder);
         var journal = new StringBuilder(JsonSerializer.Serialize(header2, DiagnosisJournal.JsonOptions)).Append('\n');
         foreach (DiagnosisRecord r in sorted)
         {

@@ -31,6 +31,12 @@ public interface IStudySource
     /// <param name="includeIdentifiers">Show relative paths as they are (they may name patients); otherwise as keyed hashes.</param>
     /// <param name="cancellation">Stops the listing.</param>
     IReadOnlyList<StudyHandle> Studies(StudyPseudonyms pseudonyms, bool includeIdentifiers, CancellationToken cancellation);
+
+    /// <summary>
+    /// What the input is, recorded in the journal so that a resume with another input is refused: its kind and a keyed
+    /// hash of where it is (never the path or URL itself, which may name a patient).
+    /// </summary>
+    string Identity(StudyPseudonyms pseudonyms) => "source:" + GetType().FullName;
 }
 
 /// <summary>
@@ -48,6 +54,15 @@ public sealed class FolderStudySource(string root) : IStudySource
 
     /// <summary>The folder.</summary>
     public string Root { get; } = Path.GetFullPath(root);
+
+    /// <inheritdoc />
+    public string Identity(StudyPseudonyms pseudonyms)
+    {
+        ArgumentNullException.ThrowIfNull(pseudonyms);
+        // The folder as the file system knows it: another spelling of the same folder (a link to it) is the same input.
+        string real = new DirectoryInfo(Root).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? Root;
+        return "folder:" + pseudonyms.Of("input", Path.TrimEndingDirectorySeparator(real));
+    }
 
     /// <summary>Symbolic links met by the last listing, which were not followed.</summary>
     public int SkippedLinks { get; private set; }
@@ -147,6 +162,13 @@ public sealed class FolderStudySource(string root) : IStudySource
 public sealed class DicomWebStudySource(DicomWebClient client) : IStudySource
 {
     private const string StructuredReportClassPrefix = "1.2.840.10008.5.1.4.1.1.88.";
+
+    /// <inheritdoc />
+    public string Identity(StudyPseudonyms pseudonyms)
+    {
+        ArgumentNullException.ThrowIfNull(pseudonyms);
+        return "dicomweb:" + pseudonyms.Of("input", client.Root.AbsoluteUri);
+    }
 
     /// <inheritdoc />
     public IReadOnlyList<StudyHandle> Studies(StudyPseudonyms pseudonyms, bool includeIdentifiers, CancellationToken cancellation)
