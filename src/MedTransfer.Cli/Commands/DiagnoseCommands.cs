@@ -100,9 +100,18 @@ internal static class DiagnoseCommands
                 return CliApp.ExitCodes.Usage;
             }
 
-            StudyPseudonyms pseudonyms = key is null
-                ? StudyPseudonyms.LoadOrCreate(Path.Combine(folder, StudyPseudonyms.DefaultKeyFileName))
-                : StudyPseudonyms.Load(key.FullName);
+            StudyPseudonyms pseudonyms;
+            try
+            {
+                pseudonyms = key is null
+                    ? StudyPseudonyms.LoadOrCreate(Path.Combine(folder, StudyPseudonyms.DefaultKeyFileName))
+                    : StudyPseudonyms.Load(key.FullName);
+            }
+            catch (FormatException ex)
+            {
+                error.WriteLine($"error: {ex.Message}");
+                return CliApp.ExitCodes.Usage;
+            }
             using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
             var webOptions = new DicomWebClientOptions { Timeout = TimeSpan.FromSeconds(seconds), Progress = new LineProgress(error) };
             DicomWebClient? client = web ? new DicomWebClient(http, url!, webOptions) : null;

@@ -105,7 +105,7 @@ public sealed class DiagnosisJournal : IDisposable
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new DiagnosisException(DiagnosisError.OutputNotWritable, "the output folder cannot be written", ex);
+            throw new DiagnosisException(DiagnosisError.OutputNotWritable, $"cannot open {FileName}: {IoCause.Of(ex)}", ex);
         }
 
         try
@@ -150,7 +150,7 @@ public sealed class DiagnosisJournal : IDisposable
         }
         catch
         {
-            stream.Dispose();
+            Close(stream);
             throw;
         }
     }
@@ -191,13 +191,34 @@ public sealed class DiagnosisJournal : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => _stream.Dispose();
+    public void Dispose() => Close(_stream);
+
+    private static void Close(FileStream stream)
+    {
+        try
+        {
+            stream.Dispose();
+        }
+        catch (IOException)
+        {
+            // A write that failed (a full disk) left bytes in the buffer; the failure was reported where it happened,
+            // and every complete line is on disk already.
+        }
+    }
 
     private void WriteLine(string json)
     {
         byte[] line = Encoding.UTF8.GetBytes(json + "\n");
-        _stream.Write(line);
-        _stream.Flush(flushToDisk: _fsync);
+        try
+        {
+            _stream.Write(line);
+            _stream.Flush(flushToDisk: _fsync);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The study in flight is not done: a resume (once there is room) does it again; a torn line is cut off then.
+            throw new DiagnosisException(DiagnosisError.OutputNotWritable, $"cannot write {FileName}: {IoCause.Of(ex)}", ex);
+        }
     }
 
     internal static (JournalHeader? Header, List<DiagnosisRecord> Records, int ValidLength) Parse(byte[] bytes, bool tolerateTornTail)

@@ -93,6 +93,18 @@ public static class DiagnosisOutputs
         return totals;
     }
 
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The write failed already; a temporary file left behind is named *.tmp and replaced by the next write.
+        }
+    }
+
     /// <summary>Writes text through a temporary file in the same folder, fsync, then rename over the target.</summary>
     internal static void WriteAtomically(string path, string text)
     {
@@ -109,7 +121,8 @@ public static class DiagnosisOutputs
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new DiagnosisException(DiagnosisError.OutputNotWritable, $"cannot write {Path.GetFileName(path)}", ex);
+            TryDelete(temp);
+            throw new DiagnosisException(DiagnosisError.OutputNotWritable, $"cannot write {Path.GetFileName(path)}: {IoCause.Of(ex)}", ex);
         }
     }
 }
