@@ -380,12 +380,9 @@ public sealed class DatasetIndexer
                     continue;
                 }
 
+                // The table refuses a key with two different labels when it is read, so every match agrees.
                 LabelTable.Entry first = matches[0];
                 QualityFlags flags = row.Flags;
-                if (matches.Any(m => !string.Equals(m.Label, first.Label, StringComparison.Ordinal)))
-                {
-                    flags |= QualityFlags.ConflictingLabels;
-                }
 
                 string site = row.Site;
                 if (_options.Site.Source == SiteSource.CsvColumn || (site.Length == 0 && _options.Site.Source == SiteSource.DicomTag && row.Format != SampleFormat.Dicom))
