@@ -6,7 +6,7 @@ namespace MedTransfer.Dicom.Deidentification;
 /// De-identifies DICOM data sets and files with the Basic Application Level Confidentiality Profile of
 /// DICOM PS3.15 Annex E (Table E.1-1, see <c>ConfidentialityProfileTable.cs</c>) and the options of
 /// <see cref="DeidentificationOptions"/>. One instance is one session: use it for every file of a set, and
-/// UIDs, references between instances, pseudonyms and date offsets stay consistent (RELIABILITY C3).
+/// UIDs, references between instances, pseudonyms and date offsets stay consistent, so a de-identified series still hangs together.
 /// Because every replacement is keyed (HMAC-SHA256), they also stay consistent across sessions and runs
 /// with the same key.
 /// </summary>
@@ -30,10 +30,10 @@ namespace MedTransfer.Dicom.Deidentification;
 /// or, with <see cref="DateHandling.ShiftConsistently"/>, every DA/DT is shifted by the patient's offset and TM is kept.
 /// A date that is not a full calendar date (partial, old "YYYY.MM.DD" style, garbage) cannot be shifted and is emptied.</item>
 /// <item>An element whose VR is UN but which the dictionary knows as a sequence cannot be examined and is removed.</item>
-/// <item>The result is marked (RELIABILITY C2): Patient Identity Removed (0012,0062) "YES", De-identification
+/// <item>The result is marked, so a receiver can tell it was de-identified and how: Patient Identity Removed (0012,0062) "YES", De-identification
 /// Method (0012,0063), De-identification Method Code Sequence (0012,0064) with 113100 and one code per option,
 /// Longitudinal Temporal Information Modified (0028,0303) "REMOVED" or "MODIFIED".</item>
-/// <item>Burned In Annotation (0028,0301) is never set to "NO" (RELIABILITY C5); see <see cref="DeidentificationResult.BurnedInAnnotationUnverified"/>.</item>
+/// <item>Burned In Annotation (0028,0301) is never set to "NO": text burned into the pixels is not looked for, so the file is never claimed clean; see <see cref="DeidentificationResult.BurnedInAnnotationUnverified"/>.</item>
 /// </list>
 /// <para>
 /// Not supported (the standard's other options): Clean Pixel Data, Clean Recognizable Visual Features, Clean
@@ -195,9 +195,9 @@ public sealed class Deidentifier
     /// De-identifies every file under <paramref name="inputRoot"/> (recursively; symbolic links are not
     /// followed; files under <paramref name="outputRoot"/> are skipped) into <paramref name="outputRoot"/>,
     /// one flat folder of files named "&lt;new SOP Instance UID&gt;.dcm". Names are built from the replacement
-    /// UID with safe characters only and are proven to stay inside the output root (RELIABILITY D2). Each
+    /// UID with safe characters only and are proven to stay inside the output root (a value holding "../" must not write elsewhere). Each
     /// file is written atomically (temporary file, then rename). A bad file never stops the run: it becomes
-    /// a <see cref="DeidentificationFailure"/> with a reason code and no patient data (RELIABILITY E1).
+    /// a <see cref="DeidentificationFailure"/> with a reason code and no patient data: one bad file must not stop a batch.
     /// Running again with the same key rewrites the same names.
     /// </summary>
     /// <exception cref="DirectoryNotFoundException">The input folder does not exist.</exception>
@@ -315,7 +315,7 @@ public sealed class Deidentifier
                 $"The input was damaged: the reader recovered from {source.Warnings.Count} problem(s); the output may lack elements of the original.")],
         };
 
-    /// <summary>Fails fast (RELIABILITY E6) when the output folder cannot take a file, instead of failing every input.</summary>
+    /// <summary>Fails fast, before any input is read, when the output folder cannot take a file, instead of failing every input.</summary>
     private static void ProbeWritable(string outRoot)
     {
         string probe = Path.Combine(outRoot, $".medtransfer-write-probe-{Guid.NewGuid():N}");

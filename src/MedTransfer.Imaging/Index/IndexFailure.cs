@@ -26,7 +26,7 @@ public enum IndexFailureReason
 }
 
 /// <summary>
-/// A file that gave no manifest row (RELIABILITY E1: recorded, never stopping the scan). <see cref="Detail"/> holds
+/// A file that gave no manifest row (recorded, never stopping the scan: one bad file must not cost the batch). <see cref="Detail"/> holds
 /// reason codes and offsets only. <see cref="Path"/> is the caller's own file name relative to its root; it may
 /// itself identify a patient, so it is kept out of <see cref="ToString"/>.
 /// </summary>

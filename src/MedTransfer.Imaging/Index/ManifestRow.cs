@@ -71,7 +71,7 @@ public enum Partition
 }
 
 /// <summary>
-/// One sample of a dataset index: a file, who and what it shows, where it comes from, and its SHA-256 (RELIABILITY F4).
+/// One sample of a dataset index: a file, who and what it shows, where it comes from, and its SHA-256 (so a report can say exactly which data it used).
 /// Text fields are empty (never null) when unknown. <see cref="Path"/> is relative to root number <see cref="Root"/>
 /// of the scan, with '/' separators, and never leaves that root.
 /// </summary>
