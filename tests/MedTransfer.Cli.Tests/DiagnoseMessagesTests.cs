@@ -16,6 +16,7 @@ public sealed class DiagnoseMessagesTests : IDisposable
     [Theory]
     [InlineData("journal.jsonl")]
     [InlineData("predictions.csv.tmp")]
+    [InlineData("diagnose.lock")]
     public void Diagnose_DiskFull_SaysNoSpaceLeftAndWhichFile(string file)
     {
         string input = Path.Combine(_dir, "in");

@@ -38,7 +38,8 @@ internal sealed class DiagnosisLock : IDisposable
         try
         {
             Directory.CreateDirectory(folder);
-            stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            // Unbuffered: a failed write (a full disk) must fail here, not again when the stream is disposed.
+            stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 1);
         }
         catch (IOException) when (File.Exists(path))
         {
@@ -47,13 +48,18 @@ internal sealed class DiagnosisLock : IDisposable
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new DiagnosisException(DiagnosisError.OutputNotWritable, "the output folder cannot be written", ex);
+            throw new DiagnosisException(DiagnosisError.OutputNotWritable, $"cannot create {FileName}: {IoCause.Of(ex)}", ex);
         }
 
         try
         {
             int? stale = ParsePid(ReadAll(stream));
-            stream.SetLength(0);
+            if (stream.Length > 0)
+            {
+                stream.SetLength(0);
+                stream.Position = 0;
+            }
+
             stream.Write(Encoding.ASCII.GetBytes(Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "\n"));
             stream.Flush(flushToDisk: true);
             return new DiagnosisLock(stream, stale);
@@ -61,7 +67,7 @@ internal sealed class DiagnosisLock : IDisposable
         catch (IOException ex)
         {
             stream.Dispose();
-            throw new DiagnosisException(DiagnosisError.OutputNotWritable, "the output folder's lock file cannot be written", ex);
+            throw new DiagnosisException(DiagnosisError.OutputNotWritable, $"cannot write {FileName}: {IoCause.Of(ex)}", ex);
         }
     }
 
