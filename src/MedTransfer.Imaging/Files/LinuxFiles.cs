@@ -146,10 +146,10 @@ internal static class LinuxFiles
 
     private static Kind ModeKind(byte[] statxBuffer) => (Kind)((BitConverter.ToUInt16(statxBuffer, StatxModeOffset) >> 12) & 0xF);
 
-    private static IOException Error(int errno, string what) => errno switch
+    private static Exception Error(int errno, string what) => errno switch
     {
         NoSuchFile => new FileNotFoundException(what + ": it does not exist"),
-        PermissionDenied or NotPermitted => throw new UnauthorizedAccessException(what + ": permission denied"),
+        PermissionDenied or NotPermitted => new UnauthorizedAccessException(what + ": permission denied"),
         _ => new IOException(FormattableString.Invariant($"{what} (errno {errno})")),
     };
 
