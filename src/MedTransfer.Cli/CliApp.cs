@@ -40,7 +40,7 @@ internal static class CliApp
         root.Subcommands.Add(DiagnoseCommands.Diagnose(console, output, error));
         root.Subcommands.Add(DiagnoseCommands.Merge(console, output, error));
 
-        // The decode worker that batch runs start for native codecs (RELIABILITY A7); not for people.
+        // The decode worker that batch runs start for native codecs, so a crash inside a codec costs one file, not the batch; not for people.
         var worker = new Command(WorkerCommand.Verb, "Internal: decode worker process.") { Hidden = true };
         worker.SetAction(_ => DecodeWorker.Serve(Console.In, Console.Out));
         root.Subcommands.Add(worker);

@@ -1,6 +1,6 @@
 namespace MedTransfer.Dicom;
 
-/// <summary>The root of every error the DICOM layer raises on purpose (STYLE.md rule 4).
+/// <summary>The root of every error the DICOM layer raises on purpose, so callers catch one family per boundary.
 /// Messages never contain values from the file (no patient data): only reason codes, tags and offsets.</summary>
 public abstract class DicomException : Exception
 {

@@ -5,7 +5,7 @@ namespace MedTransfer.Dicom;
 /// <summary>
 /// A DICOM file (PS3.10 §7): the file meta information (group 0002), the data set and the transfer syntax
 /// it was encoded in, plus the warnings of a tolerant read. The 128-byte preamble is never interpreted,
-/// never kept, and written as zeros (RELIABILITY A9).
+/// never kept, and written as zeros (a preamble can hide executable bytes).
 /// </summary>
 public sealed class DicomFile
 {

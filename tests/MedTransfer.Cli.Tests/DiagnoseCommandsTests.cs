@@ -107,7 +107,7 @@ public sealed class DiagnoseCommandsTests : IDisposable
         }
     }
 
-    /// <summary>RELIABILITY E3 with a real process death: the CLI dies mid-append (half a line on disk), the rerun resumes.</summary>
+    /// <summary>Crash and resume with a real process death: the CLI dies mid-append (half a line on disk), the rerun resumes.</summary>
     [Fact]
     public void Diagnose_ProcessDiesWritingAJournalLine_RerunResumesWithoutDuplicatesOrGaps()
     {

@@ -106,7 +106,7 @@ public sealed class IngestCommandsTests : IDisposable
         (int code, _, string error) = Run("ingest", _data, "--out", Path.Combine(_dir, "m.csv"), "--labels", _labels, "--label-column", "diagnosis", "--key", "patient");
 
         Assert.Equal(1, code);
-        Assert.StartsWith("error: manifest", error, StringComparison.Ordinal);
+        Assert.StartsWith($"error: label table {Path.GetFileName(_labels)} line 1, column 'diagnosis'", error, StringComparison.Ordinal);
         Assert.Contains("'diagnosis'", error, StringComparison.Ordinal);
     }
 

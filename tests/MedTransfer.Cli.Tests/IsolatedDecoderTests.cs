@@ -3,7 +3,7 @@ using MedTransfer.Testing;
 
 namespace MedTransfer.Cli.Tests;
 
-/// <summary>RELIABILITY A7: a crash inside native decoding costs one file, never the batch.
+/// <summary>A crash inside native decoding costs one file, never the batch.
 /// The worker is the real medtransfer program built next to these tests.</summary>
 [Collection(WorkerEnvironment.Name)]
 public sealed class IsolatedDecoderTests : IDisposable

@@ -30,6 +30,8 @@ internal static class DiagnoseCommands
         var writeBack = new Option<bool>("--write-back") { Description = "Store each study's result back to the DICOMweb server as a Basic Text SR (STOW-RS) in the same study." };
         var noIsolation = new Option<bool>("--in-process-native") { Description = "Decode JPEG-LS/JPEG 2000 in this process (a native codec crash then ends the run; resume continues it)." };
         var json = new Option<bool>("--json") { Description = "Print the run summary as JSON." };
+        var repair = new Option<bool>("--repair") { Description = "Before resuming, set aside journal lines that are damaged in the middle (or a study written twice) and redo those studies; the original journal is kept as OUT/journal.damaged-N.jsonl. Needed only when a resume fails with JournalCorrupt." };
+        var timeout = new Option<double>("--timeout") { Description = "DICOMweb: seconds the server may stay silent (before it answers a request, or between two pieces of an answer) before the run stops with a Timeout error (exit 1, resumable).", DefaultValueFactory = _ => 60 };
         var command = new Command(
             "diagnose",
             "Batch diagnosis: score every study of a folder or DICOMweb server with an X-ray model (ONNX Runtime, CPU).\n" +
@@ -38,9 +40,11 @@ internal static class DiagnoseCommands
             "shift_score and shift_flag (the model's shift monitor; 1 = unlike the training data; empty when the model has none), " +
             "status (ok | partial: some images failed, scored from the rest | quarantined: no score, never 'no finding'), reason (failure codes).\n" +
             "Bad files never stop the run: they go to quarantine.jsonl with their reason. Interrupted runs (even kill -9) resume from the journal " +
-            "when started again with the same arguments: no duplicates, no gaps.\n" +
-            "Exit codes: 0 every study scored; 3 some inputs were quarantined or partly scored (the others have results); 2 usage errors; 1 the run could not go on (resumable).");
-        foreach (Option o in new Option[] { model, input, outDir, shard, keyFile, threads, batch, identifiers, writeBack, noIsolation, json })
+            "when started again with the same arguments: no duplicates, no gaps; a resume with another --input is refused. " +
+            "One run per output folder: OUT/diagnose.lock holds the running process's pid and a second run is refused; a lock left by a killed run is taken over. " +
+            "Symbolic links in a folder input are not followed; only regular files are read (pipes, sockets and devices are quarantined).\n" +
+            "Exit codes: 0 every study scored; 3 some inputs were quarantined or partly scored (the others have results); 2 usage errors (including a resume with another --input); 1 the run could not go on (resumable).");
+        foreach (Option o in new Option[] { model, input, outDir, shard, keyFile, threads, batch, identifiers, writeBack, noIsolation, timeout, repair, json })
         {
             command.Options.Add(o);
         }
@@ -75,6 +79,13 @@ internal static class DiagnoseCommands
                 return CliApp.ExitCodes.Usage;
             }
 
+            double seconds = parse.GetValue(timeout);
+            if (!(seconds > 0 && seconds <= 24 * 3600))
+            {
+                error.WriteLine("error: --timeout must be a number of seconds above 0 (at most a day).");
+                return CliApp.ExitCodes.Usage;
+            }
+
             string source = parse.GetValue(input)!;
             bool web = Uri.TryCreate(source, UriKind.Absolute, out Uri? url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps);
             if (!web && !Directory.Exists(source))
@@ -89,11 +100,21 @@ internal static class DiagnoseCommands
                 return CliApp.ExitCodes.Usage;
             }
 
-            StudyPseudonyms pseudonyms = key is null
-                ? StudyPseudonyms.LoadOrCreate(Path.Combine(folder, StudyPseudonyms.DefaultKeyFileName))
-                : StudyPseudonyms.Load(key.FullName);
+            StudyPseudonyms pseudonyms;
+            try
+            {
+                pseudonyms = key is null
+                    ? StudyPseudonyms.LoadOrCreate(Path.Combine(folder, StudyPseudonyms.DefaultKeyFileName))
+                    : StudyPseudonyms.Load(key.FullName);
+            }
+            catch (FormatException ex)
+            {
+                error.WriteLine($"error: {ex.Message}");
+                return CliApp.ExitCodes.Usage;
+            }
             using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
-            DicomWebClient? client = web ? new DicomWebClient(http, url!) : null;
+            var webOptions = new DicomWebClientOptions { Timeout = TimeSpan.FromSeconds(seconds), Progress = new LineProgress(error) };
+            DicomWebClient? client = web ? new DicomWebClient(http, url!, webOptions) : null;
             using DiagnosisModel loaded = DiagnosisModel.Load(parse.GetValue(model)!, parse.GetValue(threads));
             var options = new DiagnosisOptions
             {
@@ -104,9 +125,21 @@ internal static class DiagnoseCommands
                 IncludeIdentifiers = parse.GetValue(identifiers),
                 IsolationWorker = parse.GetValue(noIsolation) ? null : WorkerCommand.ForCurrentProgram(),
                 WriteBack = parse.GetValue(writeBack) ? client : null,
+                Repair = parse.GetValue(repair),
             };
             IStudySource studies = client is null ? new FolderStudySource(source) : new DicomWebStudySource(client);
-            DiagnosisRunResult result = WithProgress(console, "Diagnosing", p => DiagnosisRunner.Run(loaded, studies, pseudonyms, options, p, cancellation));
+            DiagnosisRunResult result;
+            try
+            {
+                result = WithProgress(console, "Diagnosing", p => DiagnosisRunner.Run(loaded, studies, pseudonyms, options, p, cancellation));
+            }
+            catch (DiagnosisException ex) when (ex.Reason == DiagnosisError.InputMismatch)
+            {
+                error.WriteLine($"error: {ex.Message}");
+                return CliApp.ExitCodes.Usage;
+            }
+
+            Notes(error, result);
             Report(output, console, parse.GetValue(json), result, folder);
             return result.Totals.SomeFailed ? SomeInputsFailed : CliApp.ExitCodes.Success;
         })));
@@ -211,6 +244,25 @@ internal static class DiagnoseCommands
         return result!;
     }
 
+    /// <summary>What the user should know about the folder and the input beyond the totals (on the error stream, so --json output stays clean).</summary>
+    private static void Notes(TextWriter error, DiagnosisRunResult r)
+    {
+        if (r.StaleLockPid is { } pid)
+        {
+            error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"note: the output folder's lock was left by process {pid}, which ended without releasing it (killed?); this run took it over and resumed from the journal."));
+        }
+
+        if (r.RepairedLines > 0)
+        {
+            error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"note: --repair set aside {r.RepairedLines} damaged or repeated journal line(s) (the original is kept as journal.damaged-N.jsonl); their studies were done again."));
+        }
+
+        if (r.SkippedLinks > 0)
+        {
+            error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"note: {r.SkippedLinks} symbolic link(s) in the input were not followed."));
+        }
+    }
+
     private static void Report(TextWriter output, IAnsiConsole console, bool json, DiagnosisRunResult r, string folder)
     {
         if (json)
@@ -249,6 +301,20 @@ internal static class DiagnoseCommands
 
     private static string Line(DiagnosisTotals t) =>
         string.Create(CultureInfo.InvariantCulture, $"{t.Studies} studies: {t.Ok} ok, {t.Partial} partial, {t.Quarantined} quarantined; {t.ShiftFlagged} flagged by the shift monitor.");
+
+    /// <summary>Says on the error stream, one line at a time, what the DICOMweb client is doing, so a slow server is never silence.</summary>
+    private sealed class LineProgress(TextWriter error) : IProgress<DicomWebActivity>
+    {
+        private readonly Lock _gate = new();
+
+        public void Report(DicomWebActivity value)
+        {
+            lock (_gate)
+            {
+                error.WriteLine(value.Describe());
+            }
+        }
+    }
 
     private static int Guard(TextWriter error, Func<int> body)
     {

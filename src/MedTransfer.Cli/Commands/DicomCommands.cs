@@ -129,9 +129,19 @@ internal static class DicomCommands
             var deidentifier = new Deidentifier(options);
             string source = parse.GetValue(input)!;
             string destination = parse.GetValue(outPath)!;
-            DeidentificationBatchResult result = Directory.Exists(source)
-                ? DeidentifyFolder(console, deidentifier, source, destination, showProgress: !parse.GetValue(json))
-                : new DeidentificationBatchResult { Files = [deidentifier.DeidentifyFile(source, destination)] };
+            DeidentificationBatchResult result;
+            try
+            {
+                result = Directory.Exists(source)
+                    ? DeidentifyFolder(console, deidentifier, source, destination, showProgress: !parse.GetValue(json))
+                    : new DeidentificationBatchResult { Files = [deidentifier.DeidentifyFile(source, destination)] };
+            }
+            catch (ArgumentException ex) when (ex.ParamName is "outputPath" or "outputRoot")
+            {
+                // Refused before anything is written.
+                error.WriteLine("error: OUT is IN (the same file or folder, however spelled): de-identifying in place would replace the identifiable original; choose another OUT.");
+                return CliApp.ExitCodes.Usage;
+            }
 
             if (mappingFile is not null)
             {

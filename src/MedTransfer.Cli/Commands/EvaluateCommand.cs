@@ -17,7 +17,7 @@ internal static class EvaluateCommand
     {
         var predictions = new Option<FileInfo>("--predictions") { Description = "CSV with id, label (0/1), score; optional patient, site, split (train/val/test), sex, age_band, manufacturer, view.", Required = true };
         var manifest = new Option<FileInfo?>("--manifest") { Description = "Manifest from `medtransfer ingest`: fills patient, site and subgroups by id." };
-        var card = new Option<FileInfo?>("--card") { Description = "Model card JSON: intendedUse, outOfScopeUse, dataSources, partitions, preprocessing, model, adaptation, selectionRule, limitations[]. The report refuses to render without them (RELIABILITY G6)." };
+        var card = new Option<FileInfo?>("--card") { Description = "Model card JSON: intendedUse, outOfScopeUse, dataSources, partitions, preprocessing, model, adaptation, selectionRule, limitations[]. The report refuses to render without them: an audit needs every one." };
         var outDir = new Option<DirectoryInfo>("--out") { Description = "Folder for report.html, results.json and figures/.", Required = true };
         var groups = new Option<string[]>("--group") { Description = "Extra subgroup column(s) to analyse.", AllowMultipleArgumentsPerToken = true };
         var resamples = new Option<int>("--resamples") { Description = "Bootstrap resamples for every interval (≥ 1000 recommended).", DefaultValueFactory = _ => 2000 };

@@ -15,7 +15,7 @@ internal static class IngestCommands
     {
         var dirs = new Argument<string[]>("DIR") { Description = "Folders to index (searched recursively; symbolic links are not followed).", Arity = ArgumentArity.OneOrMore };
         var outPath = new Option<FileInfo>("--out") { Description = "The manifest to write: CSV, or JSON when the name ends in .json. Failures go to <out>.failures.csv.", Required = true };
-        var labels = new Option<FileInfo?>("--labels") { Description = "CSV of labels to join (header row; RFC 4180)." };
+        var labels = new Option<FileInfo?>("--labels") { Description = "CSV of labels to join (header row; RFC 4180). A key given two different labels is refused, naming the file, line and column." };
         var labelColumn = new Option<string>("--label-column") { Description = "The label column of --labels.", DefaultValueFactory = _ => "label" };
         var key = new Option<string>("--key") { Description = "What the key column of --labels holds: id, path, patient or sop (the column has the same name).", DefaultValueFactory = _ => "id" };
         key.AcceptOnlyFromAmong("id", "path", "patient", "sop");
@@ -30,7 +30,8 @@ internal static class IngestCommands
         var command = new Command(
             "ingest",
             "Index DICOM, NIfTI, PNG, JPEG and TIFF files (recognised by content, headers only, SHA-256 of every file) into a manifest " +
-            "with patient, study, series, site, label and split. A bad file never stops the run: it is listed in <out>.failures.csv " +
+            "with patient, study, series, site, label and split. Only regular files are read (named pipes, sockets and devices are listed as failures); " +
+            "a name that is not UTF-8 is shown with \\xNN escapes. A bad file never stops the run: it is listed in <out>.failures.csv " +
             "and the exit code is 1. The manifest holds patient identifiers and paths: store it like the originals.");
         command.Arguments.Add(dirs);
         foreach (Option option in new Option[] { outPath, labels, labelColumn, key, site, patientFolder, split, seed, bySite, targetSite, threads, json })

@@ -7,7 +7,7 @@ namespace MedTransfer.Dicom.Deidentification;
 /// <remarks>
 /// Everything the engine derives (replacement UIDs, patient pseudonyms, the date offset) is an
 /// HMAC-SHA256 of the original value under <see cref="Key"/>, so the same key gives the same output
-/// for the same input in every file and every run (RELIABILITY C3), and nobody without the key can
+/// for the same input in every file and every run (so references between instances still match), and nobody without the key can
 /// recompute or test a guess of the original (C4). Keep the key secret and keep it for as long as new
 /// data must be linked to data already released; a different key gives unlinkable output.
 /// </remarks>

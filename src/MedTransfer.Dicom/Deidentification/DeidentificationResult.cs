@@ -9,7 +9,7 @@ public sealed record DeidentificationResult
     /// <summary>
     /// True when the data set holds pixel data and its Burned In Annotation (0028,0301) is absent, "YES" or
     /// not a valid value: text burned into the pixels (names, dates, IDs) may remain, and the engine neither
-    /// removes nor verifies it (RELIABILITY C5). The engine never sets (0028,0301) to "NO"; a "NO" in the
+    /// removes nor verifies it, so it never claims an image clean. The engine never sets (0028,0301) to "NO"; a "NO" in the
     /// output was the source's own statement.
     /// </summary>
     public bool BurnedInAnnotationUnverified { get; init; }

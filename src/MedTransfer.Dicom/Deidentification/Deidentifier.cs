@@ -6,7 +6,7 @@ namespace MedTransfer.Dicom.Deidentification;
 /// De-identifies DICOM data sets and files with the Basic Application Level Confidentiality Profile of
 /// DICOM PS3.15 Annex E (Table E.1-1, see <c>ConfidentialityProfileTable.cs</c>) and the options of
 /// <see cref="DeidentificationOptions"/>. One instance is one session: use it for every file of a set, and
-/// UIDs, references between instances, pseudonyms and date offsets stay consistent (RELIABILITY C3).
+/// UIDs, references between instances, pseudonyms and date offsets stay consistent, so a de-identified series still hangs together.
 /// Because every replacement is keyed (HMAC-SHA256), they also stay consistent across sessions and runs
 /// with the same key.
 /// </summary>
@@ -30,10 +30,10 @@ namespace MedTransfer.Dicom.Deidentification;
 /// or, with <see cref="DateHandling.ShiftConsistently"/>, every DA/DT is shifted by the patient's offset and TM is kept.
 /// A date that is not a full calendar date (partial, old "YYYY.MM.DD" style, garbage) cannot be shifted and is emptied.</item>
 /// <item>An element whose VR is UN but which the dictionary knows as a sequence cannot be examined and is removed.</item>
-/// <item>The result is marked (RELIABILITY C2): Patient Identity Removed (0012,0062) "YES", De-identification
+/// <item>The result is marked, so a receiver can tell it was de-identified and how: Patient Identity Removed (0012,0062) "YES", De-identification
 /// Method (0012,0063), De-identification Method Code Sequence (0012,0064) with 113100 and one code per option,
 /// Longitudinal Temporal Information Modified (0028,0303) "REMOVED" or "MODIFIED".</item>
-/// <item>Burned In Annotation (0028,0301) is never set to "NO" (RELIABILITY C5); see <see cref="DeidentificationResult.BurnedInAnnotationUnverified"/>.</item>
+/// <item>Burned In Annotation (0028,0301) is never set to "NO": text burned into the pixels is not looked for, so the file is never claimed clean; see <see cref="DeidentificationResult.BurnedInAnnotationUnverified"/>.</item>
 /// </list>
 /// <para>
 /// Not supported (the standard's other options): Clean Pixel Data, Clean Recognizable Visual Features, Clean
@@ -174,10 +174,16 @@ public sealed class Deidentifier
     /// <exception cref="DicomFormatException">The input is unreadable, not DICOM or malformed.</exception>
     /// <exception cref="IOException">The output cannot be written.</exception>
     /// <exception cref="InvalidOperationException">The data set cannot be encoded in its transfer syntax.</exception>
+    /// <exception cref="ArgumentException">The output is the input, however spelled (through "./", "..", or a symbolic link).</exception>
     public DeidentifiedFile DeidentifyFile(string inputPath, string outputPath)
     {
         ArgumentNullException.ThrowIfNull(inputPath);
         ArgumentNullException.ThrowIfNull(outputPath);
+        if (PathIdentity.Same(inputPath, outputPath))
+        {
+            throw new ArgumentException("The output file must differ from the input file: writing it would replace the identifiable original.", nameof(outputPath));
+        }
+
         DicomFile source = DicomFile.Open(inputPath);
         DeidentificationResult result = WithReaderWarnings(Apply(source.Dataset), source);
         string full = Path.GetFullPath(outputPath);
@@ -189,13 +195,13 @@ public sealed class Deidentifier
     /// De-identifies every file under <paramref name="inputRoot"/> (recursively; symbolic links are not
     /// followed; files under <paramref name="outputRoot"/> are skipped) into <paramref name="outputRoot"/>,
     /// one flat folder of files named "&lt;new SOP Instance UID&gt;.dcm". Names are built from the replacement
-    /// UID with safe characters only and are proven to stay inside the output root (RELIABILITY D2). Each
+    /// UID with safe characters only and are proven to stay inside the output root (a value holding "../" must not write elsewhere). Each
     /// file is written atomically (temporary file, then rename). A bad file never stops the run: it becomes
-    /// a <see cref="DeidentificationFailure"/> with a reason code and no patient data (RELIABILITY E1).
+    /// a <see cref="DeidentificationFailure"/> with a reason code and no patient data: one bad file must not stop a batch.
     /// Running again with the same key rewrites the same names.
     /// </summary>
     /// <exception cref="DirectoryNotFoundException">The input folder does not exist.</exception>
-    /// <exception cref="ArgumentException">The two roots are the same folder.</exception>
+    /// <exception cref="ArgumentException">The two roots are the same folder, however spelled (through "./", "..", or a symbolic link).</exception>
     /// <exception cref="IOException">The output folder cannot be created or written (checked before any input is read).</exception>
     /// <exception cref="UnauthorizedAccessException">The output folder is not writable (checked before any input is read).</exception>
     /// <exception cref="OperationCanceledException">Cancelled; files written so far stay.</exception>
@@ -214,7 +220,7 @@ public sealed class Deidentifier
             throw new DirectoryNotFoundException("The input folder does not exist.");
         }
 
-        if (string.Equals(inRoot, outRoot, StringComparison.Ordinal))
+        if (PathIdentity.Same(inRoot, outRoot))
         {
             throw new ArgumentException("The output folder must differ from the input folder.", nameof(outputRoot));
         }
@@ -291,9 +297,10 @@ public sealed class Deidentifier
             AttributesToSkip = FileAttributes.ReparsePoint,
             ReturnSpecialDirectories = false,
         };
-        // An output folder inside the input folder is not input (a rerun must not read its own output).
-        string outPrefix = outRoot + Path.DirectorySeparatorChar;
-        bool outputInsideInput = outPrefix.StartsWith(inRoot + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+        // An output folder inside the input folder is not input (a rerun must not read its own output), however the
+        // two folders were spelled.
+        bool outputInsideInput = PathIdentity.Inside(outRoot, inRoot);
+        string outPrefix = outputInsideInput ? Path.Combine(inRoot, Path.GetRelativePath(PathIdentity.Resolve(inRoot), PathIdentity.Resolve(outRoot))) + Path.DirectorySeparatorChar : string.Empty;
         var files = Directory.EnumerateFiles(inRoot, "*", options)
             .Where(f => !outputInsideInput || !f.StartsWith(outPrefix, StringComparison.Ordinal))
             .ToList();
@@ -308,7 +315,7 @@ public sealed class Deidentifier
                 $"The input was damaged: the reader recovered from {source.Warnings.Count} problem(s); the output may lack elements of the original.")],
         };
 
-    /// <summary>Fails fast (RELIABILITY E6) when the output folder cannot take a file, instead of failing every input.</summary>
+    /// <summary>Fails fast, before any input is read, when the output folder cannot take a file, instead of failing every input.</summary>
     private static void ProbeWritable(string outRoot)
     {
         string probe = Path.Combine(outRoot, $".medtransfer-write-probe-{Guid.NewGuid():N}");

@@ -8,7 +8,7 @@ namespace MedTransfer.Dicom.Deidentification;
 
 /// <summary>
 /// Every replacement value the engine derives: HMAC-SHA256 under the caller's key of a purpose label and
-/// the original value (RELIABILITY C3, C4). Deterministic across files, runs and machines; never a plain
+/// the original value (a plain hash could be reversed by hashing a list of candidate IDs). Deterministic across files, runs and machines; never a plain
 /// hash, so the original cannot be confirmed by hashing a guess without the key. The purpose label keeps
 /// a UID, a pseudonym and a date offset derived from the same text independent of each other.
 /// </summary>

@@ -1,7 +1,7 @@
 namespace MedTransfer.Dicom.Deidentification;
 
 /// <summary>
-/// Output file names derived from values (RELIABILITY D2): whatever the value holds ("../", an absolute
+/// Output file names derived from values, which must never write outside the output folder: whatever the value holds ("../", an absolute
 /// path, NUL, 300 characters, a device name), the result is one plain file name made of
 /// [0-9A-Za-z._-], and the full path is proven to sit directly inside the output root.
 /// </summary>

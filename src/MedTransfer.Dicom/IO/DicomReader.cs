@@ -216,48 +216,70 @@ internal sealed class DicomReader
         }
 
         ReadOnlyMemory<byte> compressed = _source.Take(_pos, (int)remaining);
-        long cap = Math.Min((long)Array.MaxLength, _options.MaxElementLength + _options.MaxPixelBytes);
-        byte[] buffer = new byte[Math.Min(cap, Math.Clamp(remaining * 4, 4096, 16 << 20))];
-        int filled = 0;
-        try
+        long limit = Math.Min(Array.MaxLength, _options.MaxInflatedBytes);
+
+        // Count first, keeping nothing, so that a deflate bomb is refused having used 64 KiB rather than the gigabytes
+        // it inflates to; then inflate again into a buffer of exactly the counted size. Inflation is deterministic, so
+        // the second pass yields the same bytes and stops at the same damage, if any.
+        (long size, bool damaged) = InflateInto(compressed, null, limit);
+        if (size > limit)
         {
-            using var input = MemoryMarshal.TryGetArray(compressed, out ArraySegment<byte> segment)
-                ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
-                : new MemoryStream(compressed.ToArray(), writable: false);
-            using var inflater = new DeflateStream(input, CompressionMode.Decompress);
-            while (true)
-            {
-                if (filled == buffer.Length)
-                {
-                    if (buffer.Length >= cap)
-                    {
-                        throw new DicomFormatException(DicomErrorCode.ValueLengthExceedsData, "the inflated data set exceeds the configured limits", _pos);
-                    }
-
-                    Array.Resize(ref buffer, (int)Math.Min(cap, (long)buffer.Length * 2));
-                }
-
-                int n = inflater.Read(buffer, filled, buffer.Length - filled);
-                if (n == 0)
-                {
-                    break;
-                }
-
-                filled += n;
-            }
+            throw new DicomFormatException(DicomErrorCode.ValueLengthExceedsData, FormattableString.Invariant($"the deflated data set inflates to more than the configured limit of {_options.MaxInflatedBytes} bytes"), _pos);
         }
-        catch (InvalidDataException ex)
+
+        if (damaged)
         {
             if (_strict)
             {
-                throw new DicomFormatException(DicomErrorCode.InvalidDeflateStream, "the deflated data set is corrupt", _pos, null, ex);
+                throw new DicomFormatException(DicomErrorCode.InvalidDeflateStream, "the deflated data set is corrupt", _pos);
             }
 
             Warn(DicomErrorCode.InvalidDeflateStream, "the deflated data set is corrupt: read up to the damage", _pos, null);
         }
 
-        _source = DicomByteSource.FromMemory(buffer.AsMemory(0, filled));
+        byte[] buffer = new byte[size];
+        InflateInto(compressed, buffer, size);
+        _source = DicomByteSource.FromMemory(buffer);
         _pos = 0;
+    }
+
+    /// <summary>
+    /// Inflates <paramref name="compressed"/> into <paramref name="destination"/> (or, when null, into a reused scratch
+    /// buffer, only counting), stopping once more than <paramref name="limit"/> bytes came out or the stream is damaged.
+    /// </summary>
+    private static (long Size, bool Damaged) InflateInto(ReadOnlyMemory<byte> compressed, byte[]? destination, long limit)
+    {
+        byte[] chunk = destination ?? new byte[64 * 1024];
+        long total = 0;
+        using var input = MemoryMarshal.TryGetArray(compressed, out ArraySegment<byte> segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(compressed.ToArray(), writable: false);
+        using var inflater = new DeflateStream(input, CompressionMode.Decompress);
+        try
+        {
+            while (total <= limit)
+            {
+                int n = destination is null
+                    ? inflater.Read(chunk, 0, chunk.Length)
+                    : inflater.Read(chunk, (int)total, (int)Math.Min(chunk.Length - total, int.MaxValue));
+                if (n == 0)
+                {
+                    break;
+                }
+
+                total += n;
+                if (destination is not null && total == destination.Length)
+                {
+                    break;
+                }
+            }
+        }
+        catch (InvalidDataException)
+        {
+            return (total, true);
+        }
+
+        return (total, false);
     }
 
     /// <summary>Reads elements until <paramref name="end"/> or, for an undefined-length item, its delimiter.</summary>

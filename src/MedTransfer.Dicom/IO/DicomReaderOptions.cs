@@ -28,8 +28,9 @@ public enum PixelDataLoading
 }
 
 /// <summary>
-/// Reader policy and resource limits (RELIABILITY A3/A4). Every declared length is compared with these
-/// limits and with the bytes that remain before anything is allocated.
+/// Reader policy and resource limits. Every declared length is compared with these limits and with the bytes that
+/// remain before anything is allocated, so a hostile header (a 1 GB length backed by 10 bytes, sequences nested
+/// thousands deep) is refused instead of exhausting memory or the stack.
 /// </summary>
 public sealed record DicomReaderOptions
 {
@@ -39,6 +40,7 @@ public sealed record DicomReaderOptions
     private readonly int _maxSequenceDepth = 64;
     private readonly long _maxElementLength = 256L * 1024 * 1024;
     private readonly long _maxPixelBytes = 2L * 1024 * 1024 * 1024;
+    private readonly long _maxInflatedBytes = 512L * 1024 * 1024;
 
     /// <summary>The defaults: tolerant, depth 64, 256 MiB per element, 2 GiB of pixel data, lazy pixel data.</summary>
     public static DicomReaderOptions Default { get; } = new();
@@ -62,15 +64,27 @@ public sealed record DicomReaderOptions
         init => _maxElementLength = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), "Must be positive.");
     }
 
-    /// <summary>
-    /// The largest Pixel Data accepted (native value or sum of fragments), and the largest inflated size of a
-    /// deflated data set beyond <see cref="MaxElementLength"/>. Default 2 GiB.
-    /// </summary>
+    /// <summary>The largest Pixel Data accepted (native value or sum of fragments). Default 2 GiB.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Not positive.</exception>
     public long MaxPixelBytes
     {
         get => _maxPixelBytes;
         init => _maxPixelBytes = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), "Must be positive.");
+    }
+
+    /// <summary>
+    /// The largest size a deflated data set (Deflated Explicit VR Little Endian, PS3.5 §A.5) may inflate to; larger is
+    /// <see cref="DicomErrorCode.ValueLengthExceedsData"/>. Default 512 MiB. The reader first inflates into a 64 KiB
+    /// buffer that it reuses, only counting, and stops as soon as the count passes this limit; then it allocates the
+    /// exact size and inflates again. So a "deflate bomb" (a few MB that inflate to gigabytes) costs some CPU time but
+    /// never more memory than this limit: with the defaults, reading and decoding any one deflated file stays below
+    /// 1 GiB (the inflated data set plus its decoded pixels).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Not positive.</exception>
+    public long MaxInflatedBytes
+    {
+        get => _maxInflatedBytes;
+        init => _maxInflatedBytes = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), "Must be positive.");
     }
 
     /// <summary>When Pixel Data bytes are read. Default <see cref="PixelDataLoading.Lazy"/>.</summary>

@@ -124,7 +124,7 @@ public sealed class DicomImage
 
     /// <summary>
     /// One greyscale frame as floats where bright means dense: modality LUT, then (when <paramref name="applyVoi"/>
-    /// and the data set has one) the VOI stage in [0, 1], then MONOCHROME1 inversion (PS3.3 C.11; RELIABILITY B1, B2).
+    /// and the data set has one) the VOI stage in [0, 1], then MONOCHROME1 inversion (PS3.3 C.11, in the standard's order, so MONOCHROME1 and MONOCHROME2 copies give the same values).
     /// </summary>
     /// <exception cref="DicomFormatException">The image is not greyscale, or its data is malformed.</exception>
     public float[] PresentationFloats(int frame, bool applyVoi = true)

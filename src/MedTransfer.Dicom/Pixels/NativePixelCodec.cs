@@ -39,7 +39,7 @@ internal static class NativePixelCodec
 
     /// <summary>
     /// The Pixel Data value must hold the requested frame (both modes) and, in strict mode, exactly the declared
-    /// frames plus at most the even-length padding byte (RELIABILITY.md A6). Runs before anything is allocated.
+    /// frames plus at most the even-length padding byte (a short value must never be read past its end). Runs before anything is allocated.
     /// </summary>
     public static void CheckLength(PixelModule m, long length, int frameIndex, PixelValidationMode mode)
     {

@@ -25,7 +25,7 @@ public static class PhotometricConversion
     /// <param name="palette">The palette tables; required for PALETTE COLOR.</param>
     /// <param name="mode">
     /// Palette indices outside a table: strict (default) rejects them with <see cref="DicomErrorCode.InvalidLut"/>
-    /// (RELIABILITY.md A6: an index past the table is how heap memory leaked into images in other viewers);
+    /// (an index past the table is how heap memory leaked into images in other viewers);
     /// tolerant maps them to the first/last entry as C.7.6.3.1.5 describes.
     /// </param>
     /// <exception cref="DicomFormatException">An unsupported interpretation, a missing or mismatched palette.</exception>

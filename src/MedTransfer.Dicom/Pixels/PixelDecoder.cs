@@ -23,7 +23,7 @@ namespace MedTransfer.Dicom.Pixels;
 /// </list>
 /// <para>Every malformed input ends in <see cref="DicomFormatException"/> with a reason code; a missing native
 /// codec in <see cref="CodecUnavailableException"/>. The destination is either completely written or the call
-/// throws: no uninitialised or stale byte is ever returned as image content (RELIABILITY.md A6, A7).</para>
+/// throws: no uninitialised or stale byte is ever returned as image content (stale heap bytes in an image would leak other data).</para>
 /// <para>The array-returning overload checks, before it allocates the frame, that the bytes present can hold
 /// the declared frame (native length; RLE's 64-fold PackBits limit; the JPEG/JPEG-LS frame header and a lower
 /// bound on their coded size; the JPEG 2000 SIZ segment). A JPEG 2000 stream whose SIZ agrees with a large
@@ -222,7 +222,7 @@ public static class PixelDecoder
 
     /// <summary>
     /// Cheap checks that tie the declared frame size to the bytes actually present, run before the decoded
-    /// frame is allocated (RELIABILITY.md A3/A6: a 1 GB declaration backed by 10 bytes must not allocate 1 GB).
+    /// frame is allocated (a 1 GB declaration backed by 10 bytes must not allocate 1 GB).
     /// Native: the frame must be present. RLE: PackBits expands at most 64-fold (2 bytes → 128), so a frame
     /// larger than 64 × the stream is impossible. JPEG, JPEG-LS, JPEG 2000: the frame header's dimensions,
     /// parsed in managed code, must equal the module's.

@@ -18,7 +18,7 @@ public enum PixelValidationMode
 
 /// <summary>
 /// The attributes of the Image Pixel module (PS3.3 C.7.6.3) that decoding needs, independent of any data set
-/// model. All size arithmetic is checked and 64-bit: the values come from untrusted headers (RELIABILITY.md A6).
+/// model. All size arithmetic is checked and 64-bit: the values come from untrusted headers, and Rows×Columns×Frames can overflow 32 bits.
 /// </summary>
 /// <param name="Rows">Rows (0028,0010).</param>
 /// <param name="Columns">Columns (0028,0011).</param>

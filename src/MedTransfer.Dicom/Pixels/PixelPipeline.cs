@@ -5,7 +5,7 @@ namespace MedTransfer.Dicom.Pixels;
 /// <summary>
 /// The grayscale pipeline of PS3.4 N.2 over one decoded frame, as pure functions: stored values (masked to
 /// BitsStored below HighBit, sign-extended for Pixel Representation 1) → Modality LUT (PS3.3 C.11.1) →
-/// VOI LUT (C.11.2) → presentation (MONOCHROME1 inverted so that bright means dense), in that order (RELIABILITY.md B2).
+/// VOI LUT (C.11.2) → presentation (MONOCHROME1 inverted so that bright means dense), in that order (the order PS3.3 prescribes).
 /// </summary>
 public static class PixelPipeline
 {
@@ -130,7 +130,7 @@ public static class PixelPipeline
     /// <summary>
     /// Presentation values of a MONOCHROME1/MONOCHROME2 frame where larger always means brighter on a
     /// MONOCHROME2 display (dense tissue bright), so a MONOCHROME1 and a MONOCHROME2 copy of the same image give
-    /// the same values (RELIABILITY.md B1).
+    /// the same values (the two encodings of one image must train alike).
     /// </summary>
     /// <param name="module">The pixel module; must be MONOCHROME1 or MONOCHROME2.</param>
     /// <param name="decodedFrame">A frame in the layout <see cref="PixelDecoder"/> produces.</param>

@@ -18,7 +18,7 @@ namespace MedTransfer.Dicom;
 /// </list>
 /// Nothing here throws on data: bytes that the character set does not define decode to U+FFFD; characters that no
 /// listed character set can encode become '?'; an unknown term is read as ISO_IR 100 when it is value 1 and is
-/// ignored otherwise (RELIABILITY A10). Decode a whole value field first and split on '\' afterwards: in GBK,
+/// ignored otherwise (a bad byte in a name must never stop a read). Decode a whole value field first and split on '\' afterwards: in GBK,
 /// GB18030 and ISO 2022 multi-byte sets the byte 0x5C can be half of a character.
 /// </summary>
 internal static class DicomCharacterSets

@@ -5,7 +5,7 @@ using MedTransfer.Evaluation.Metrics;
 
 namespace MedTransfer.Evaluation.Diagnostics;
 
-/// <summary>Proxy A-distance between two domains (Ben-David et al. 2007; METHODS.md).</summary>
+/// <summary>Proxy A-distance between two domains (Ben-David et al. 2007): 2(1 − 2ε) for a domain classifier's held-out error ε.</summary>
 /// <param name="Distance">d_A = 2(1 − 2ε): 0 = indistinguishable, 2 = perfectly separable.</param>
 /// <param name="HeldOutError">ε, the linear domain classifier's error on the held-out 20%.</param>
 /// <param name="HeldOut">Held-out samples the error was measured on.</param>

@@ -23,7 +23,7 @@ public enum TransferVerdict
 public sealed record NegativeTransferResult(string Baseline, string Metric, Estimate Gap, TransferVerdict Verdict);
 
 /// <summary>
-/// Negative-transfer diagnostics (METHODS.md): NTG = metric(adapted) − metric(baseline), both models scored on
+/// Negative-transfer diagnostics: the negative-transfer gap NTG = metric(adapted) − metric(baseline), both models scored on
 /// the same target samples, with a paired patient-level bootstrap interval.
 /// </summary>
 public static class NegativeTransfer

@@ -79,7 +79,7 @@ public sealed record ShortcutCheckResult(
 }
 
 /// <summary>
-/// The shortcut check of the evaluation (issue #8): does the model's performance depend on the image border and corners
+/// The shortcut check of the evaluation: does the model's performance depend on the image border and corners
 /// (burned-in markers, collimation, text, scanner-specific frames) rather than on the anatomy? It compares AUROC
 /// unmasked, with a border ring masked, and with a centred box of the same area masked (paired intervals: patient
 /// bootstrap when patients are given, DeLong otherwise), and summarises occlusion sensitivity on a coarse grid. The

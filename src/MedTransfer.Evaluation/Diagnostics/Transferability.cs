@@ -4,7 +4,7 @@ namespace MedTransfer.Evaluation.Diagnostics;
 
 /// <summary>
 /// Transferability estimators computed on pretrained-backbone features of labelled target (or source) data,
-/// before any training (METHODS.md). No estimator is reliable everywhere — report several, with that caveat.
+/// before any training, to say whether transfer is worth trying. No estimator is reliable everywhere — report several, with that caveat.
 /// Inputs: features (rows = samples) and class labels 0..C−1.
 /// </summary>
 public static class Transferability
@@ -180,7 +180,7 @@ public static class Transferability
     }
 
     /// <summary>
-    /// TransRate (Huang et al. 2022) as METHODS.md defines it: R(Z) − mean_c R(Z_c), R(Z) = ½ logdet(I + ZᵀZ/(nε)),
+    /// TransRate (Huang et al. 2022): R(Z) − mean_c R(Z_c), R(Z) = ½ logdet(I + ZᵀZ/(nε)),
     /// on features centred once globally (as the authors' reference computation does); ε = 1e-4 by default. Higher
     /// is better. It measures how differently the classes fill feature space (coding volume): classes that differ
     /// only by a mean shift with equal spread score close to zero.

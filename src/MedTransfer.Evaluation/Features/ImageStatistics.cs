@@ -1,7 +1,7 @@
 namespace MedTransfer.Evaluation.Features;
 
 /// <summary>
-/// Simple per-image statistics for the "site from the image alone" probe (METHODS.md: intensity histogram, size,
+/// Simple per-image statistics for the "site from the image alone" probe (intensity histogram, size,
 /// border): if a linear probe on these few numbers already tells the sites apart, acquisition differences
 /// (detector response, collimation, burned-in markers) are visible to any model — a shortcut risk.
 /// </summary>

@@ -15,7 +15,7 @@ public sealed record ReliabilityBin(double Lower, double Upper, int Count, doubl
 public sealed record CalibrationResult(double Ece, IReadOnlyList<ReliabilityBin> Bins, string Scheme);
 
 /// <summary>
-/// Calibration metrics (METHODS.md): ECE over M equal-width bins (default 15; bins (l, u], the first [0, u]).
+/// Calibration metrics: ECE over M equal-width bins (default 15; bins (l, u], the first [0, u]).
 /// Binary: the positive-class probability against the label. Multi-class: top-label (the predicted class's
 /// probability against whether the prediction was right).
 /// </summary>

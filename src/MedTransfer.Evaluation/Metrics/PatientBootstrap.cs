@@ -5,7 +5,7 @@ namespace MedTransfer.Evaluation.Metrics;
 /// <summary>Options of the patient-level bootstrap.</summary>
 public sealed record BootstrapOptions
 {
-    /// <summary>Resamples (METHODS.md asks for at least 1000). Default 2000.</summary>
+    /// <summary>Resamples (fewer than 1000 make the interval ends noisy). Default 2000.</summary>
     public int Resamples { get; init; } = 2000;
 
     /// <summary>Confidence level of the percentile interval. Default 0.95.</summary>
@@ -16,7 +16,7 @@ public sealed record BootstrapOptions
 }
 
 /// <summary>
-/// Stratified, patient-level percentile bootstrap (METHODS.md, RELIABILITY G1): patients — not images — are
+/// Stratified, patient-level percentile bootstrap (images of one patient are not independent, so resampling images would give too narrow intervals): patients — not images — are
 /// drawn with replacement, separately within each stratum (patients with any positive image, patients with
 /// none), so every resample keeps the class balance and every image of a drawn patient comes along.
 /// Resamples on which the statistic is undefined (e.g. one class only) are dropped and counted.
@@ -106,7 +106,7 @@ public static class PatientBootstrap
 
     /// <summary>
     /// The paired difference metric(A) − metric(B) of two models scored on the same samples, resampled together
-    /// (the negative-transfer gap of METHODS.md when A is the adapted model and B a baseline).
+    /// (the negative-transfer gap when A is the adapted model and B a baseline).
     /// </summary>
     public static Estimate PairedDifference(
         IReadOnlyList<double> scoresA,

@@ -10,7 +10,7 @@ namespace MedTransfer.Evaluation.Metrics;
 public sealed record GroupResult(string Group, int Samples, int Positives, Estimate? Metric, Estimate? DifferenceFromRest, string? Note);
 
 /// <summary>
-/// Per-group metrics with confidence intervals and differences between groups (RELIABILITY G5). Intervals are
+/// Per-group metrics with confidence intervals and differences between groups (a model can be fine overall and fail one group). Intervals are
 /// patient-level bootstraps; the difference of a group from the rest resamples the two sides independently
 /// (they share no patient when groups are patient attributes such as site or sex).
 /// </summary>

@@ -10,7 +10,7 @@ using System.Text;
 namespace MedTransfer.Imaging.Cache;
 
 /// <summary>
-/// The preprocessed-tensor cache (ARCHITECTURE.md: normalize → cache → train): float tensors keyed by
+/// The preprocessed-tensor cache (the pipeline normalizes, caches, then trains): float tensors keyed by
 /// (file SHA-256, recipe hash), stored as IEEE 754 binary16 (<see cref="Half"/>) in shard files that hold many
 /// samples each and are memory-mapped for reading during training epochs.
 /// <para>
@@ -21,7 +21,7 @@ namespace MedTransfer.Imaging.Cache;
 /// ResNet preprocessing's 0–255 minus a mean) are well inside the range.
 /// </para>
 /// <para>
-/// <b>Durability (RELIABILITY E2).</b> Put tensors are buffered and written as one shard: a temporary file in the
+/// <b>Durability (a kill must never leave a half-written shard that is read as good).</b> Put tensors are buffered and written as one shard: a temporary file in the
 /// cache folder is written, flushed to disk (fsync), renamed to its final name, and only then is a line naming the
 /// shard, its length and its header checksum appended to <c>index.log</c> and flushed. A kill at any point leaves
 /// either a temporary file (deleted at the next writer open), a shard no journal line names (deleted likewise), or a

@@ -8,7 +8,7 @@ namespace MedTransfer.Imaging.Images;
 
 /// <summary>
 /// A DICOM frame as a <see cref="SourceImage"/>: the presentation values of <see cref="DicomImage.PresentationFloats"/>
-/// (modality LUT → VOI when asked and present → MONOCHROME1 inversion, PS3.3 C.11; RELIABILITY B1, B2) with the pixel
+/// (modality LUT → VOI when asked and present → MONOCHROME1 inversion, in the order of PS3.3 C.11) with the pixel
 /// spacing of Pixel Spacing (0028,0030), else Imager Pixel Spacing (0018,1164); NaN when neither is present.
 /// </summary>
 public static class DicomSourceReader

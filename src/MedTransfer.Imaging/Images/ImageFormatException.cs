@@ -23,7 +23,7 @@ public enum ImageFormatError
 }
 
 /// <summary>
-/// The one exception of the image readers (STYLE.md rule 4): every malformed or unsupported input ends here, with a
+/// The one exception of the image readers, so callers catch one type: every malformed or unsupported input ends here, with a
 /// reason code and, where known, the byte offset. Messages never carry pixel or patient data.
 /// </summary>
 public sealed class ImageFormatException : Exception

@@ -6,7 +6,7 @@ namespace MedTransfer.Imaging.Images;
 /// <summary>
 /// TIFF through LibTiff.NET: the first directory, unsigned 8/16-bit samples, MinIsBlack/MinIsWhite greyscale and
 /// RGB(A), chunky or planar, strips or tiles, any compression LibTiff supports. LibTiff's message handler is
-/// replaced process-wide by one that stays silent (libraries never write to the console; STYLE.md rule 13); errors
+/// replaced process-wide by one that stays silent (libraries never write to the console: the application decides what the user sees); errors
 /// surface as a failed open or read and become <see cref="ImageFormatException"/>.
 /// </summary>
 internal static class TiffDecoder

@@ -3,16 +3,19 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using MedTransfer.Dicom;
+using MedTransfer.Imaging.Files;
 
 namespace MedTransfer.Imaging.Index;
 
 /// <summary>
-/// Builds the dataset index of one or more folders (ARCHITECTURE.md: ingest → index). Files are recognised by
+/// Builds the dataset index of one or more folders (the first step of the pipeline: ingest, then index). Files are recognised by
 /// their leading bytes (DICOM, NIfTI .nii/.nii.gz, PNG, JPEG, TIFF), only headers are parsed (DICOM up to Pixel
 /// Data, which is skipped), and each file is hashed by streaming it through SHA-256 with one pooled buffer per
 /// worker, so memory stays bounded by the degree of parallelism and the row count, not by image sizes.
-/// A file that cannot be indexed becomes an <see cref="IndexFailure"/> and the scan goes on (RELIABILITY E1).
-/// Symbolic links are not followed, so every path stays inside its root (RELIABILITY D2).
+/// A file that cannot be indexed becomes an <see cref="IndexFailure"/> and the scan goes on: one bad file must never
+/// stop a batch. Symbolic links are not followed, so every path stays inside its root and a link loop is never walked;
+/// only regular files are opened (a named pipe would block the scan forever: it is a failure with its reason), and a
+/// name that is not valid UTF-8 is read through its raw bytes and shown with <c>\xNN</c> escapes.
 /// </summary>
 public sealed class DatasetIndexer
 {
@@ -66,7 +69,7 @@ public sealed class DatasetIndexer
             ? LabelTable.Load(source, _options.Site.Source == SiteSource.CsvColumn ? _options.Site.Name : null)
             : null;
 
-        List<(int Root, string FullPath, string Relative)> files = Enumerate(fullRoots);
+        List<(int Root, InputEntry Entry)> files = Enumerate(fullRoots, cancellationToken);
         var results = new Scanned[files.Count];
         int completed = 0;
         int failed = 0;
@@ -74,8 +77,13 @@ public sealed class DatasetIndexer
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = _options.MaxDegreeOfParallelism, CancellationToken = cancellationToken };
         await Parallel.ForEachAsync(Enumerable.Range(0, files.Count), parallel, async (i, token) =>
         {
-            (int root, string full, string relative) = files[i];
-            Scanned result = await ScanAsync(root, full, relative, token).ConfigureAwait(false);
+            (int root, InputEntry entry) = files[i];
+            Scanned result = entry.Kind switch
+            {
+                InputEntryKind.RegularFile => await ScanAsync(root, entry, token).ConfigureAwait(false),
+                InputEntryKind.NotRegular => Failed(root, entry.Relative, IndexFailureReason.NotARegularFile, entry.Detail),
+                _ => Failed(root, entry.Relative, IndexFailureReason.IoError, entry.Detail),
+            };
             results[i] = result;
             int failedNow = result.Failure is null ? Volatile.Read(ref failed) : Interlocked.Increment(ref failed);
             progress?.Report(new IndexProgress(Interlocked.Increment(ref completed), files.Count, failedNow));
@@ -84,43 +92,31 @@ public sealed class DatasetIndexer
         return Assemble(results, labels, fullRoots);
     }
 
-    private static List<(int Root, string FullPath, string Relative)> Enumerate(string[] roots)
+    private static List<(int Root, InputEntry Entry)> Enumerate(string[] roots, CancellationToken cancellation)
     {
-        var options = new EnumerationOptions
-        {
-            RecurseSubdirectories = true,
-            IgnoreInaccessible = true,
-            AttributesToSkip = FileAttributes.ReparsePoint,
-            ReturnSpecialDirectories = false,
-        };
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        var files = new List<(int, string, string)>();
+        var files = new List<(int, InputEntry)>();
         for (int r = 0; r < roots.Length; r++)
         {
-            var inRoot = new List<(int, string, string)>();
-            foreach (string file in Directory.EnumerateFiles(roots[r], "*", options))
+            foreach (InputEntry entry in InputFolder.List(roots[r], skipHidden: false, cancellation).Entries)
             {
-                string relative = Path.GetRelativePath(roots[r], file).Replace(Path.DirectorySeparatorChar, '/');
-                if (relative.StartsWith("../", StringComparison.Ordinal) || Path.IsPathRooted(relative) || !seen.Add(file))
+                // A file under two of the roots (one inside the other) is indexed once, under the first.
+                if (seen.Add(entry.NativePath.Length > 0 ? Convert.ToHexString(entry.NativePath) : entry.Path!))
                 {
-                    continue;
+                    files.Add((r, entry));
                 }
-
-                inRoot.Add((r, file, relative));
             }
-
-            inRoot.Sort((a, b) => string.CompareOrdinal(a.Item3, b.Item3));
-            files.AddRange(inRoot);
         }
 
         return files;
     }
 
-    private async Task<Scanned> ScanAsync(int root, string full, string relative, CancellationToken cancellationToken)
+    private async Task<Scanned> ScanAsync(int root, InputEntry entry, CancellationToken cancellationToken)
     {
+        string relative = entry.Relative;
         try
         {
-            var stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan | FileOptions.Asynchronous);
+            FileStream stream = entry.OpenRead();
             await using (stream.ConfigureAwait(false))
             {
                 long length = stream.Length;
@@ -134,7 +130,7 @@ public sealed class DatasetIndexer
                 ImageHeaders.Kind kind = ImageHeaders.Recognise(head);
                 Scanned scanned = kind switch
                 {
-                    ImageHeaders.Kind.Dicom => ScanDicom(root, full, relative),
+                    ImageHeaders.Kind.Dicom => ScanDicom(root, entry, stream),
                     ImageHeaders.Kind.Png => Raster(root, relative, SampleFormat.Png, ImageHeaders.Png(head)),
                     ImageHeaders.Kind.Jpeg => Raster(root, relative, SampleFormat.Jpeg, ImageHeaders.Jpeg(stream)),
                     ImageHeaders.Kind.Tiff => Raster(root, relative, SampleFormat.Tiff, ImageHeaders.Tiff(stream)),
@@ -160,7 +156,7 @@ public sealed class DatasetIndexer
         {
             return Failed(root, relative, IndexFailureReason.IoError, ex.GetType().Name);
         }
-#pragma warning disable CA1031 // One bad file must never stop a batch (RELIABILITY E1): anything else is recorded by type name.
+#pragma warning disable CA1031 // One bad file must never stop a batch: anything else is recorded by type name.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
@@ -212,12 +208,19 @@ public sealed class DatasetIndexer
             string.Empty);
     }
 
-    private Scanned ScanDicom(int root, string full, string relative)
+    private Scanned ScanDicom(int root, InputEntry entry, FileStream stream)
     {
+        string relative = entry.Relative;
         DicomFile file;
         try
         {
-            file = DicomFile.Open(full, _headerOnly);
+            // A name that is not UTF-8 cannot be opened by path: read the open stream instead (the whole file, once).
+            if (entry.Path is null)
+            {
+                stream.Position = 0;
+            }
+
+            file = entry.Path is null ? DicomFile.Read(stream, _headerOnly) : DicomFile.Open(entry.Path, _headerOnly);
         }
         catch (DicomFormatException ex)
         {
@@ -377,12 +380,9 @@ public sealed class DatasetIndexer
                     continue;
                 }
 
+                // The table refuses a key with two different labels when it is read, so every match agrees.
                 LabelTable.Entry first = matches[0];
                 QualityFlags flags = row.Flags;
-                if (matches.Any(m => !string.Equals(m.Label, first.Label, StringComparison.Ordinal)))
-                {
-                    flags |= QualityFlags.ConflictingLabels;
-                }
 
                 string site = row.Site;
                 if (_options.Site.Source == SiteSource.CsvColumn || (site.Length == 0 && _options.Site.Source == SiteSource.DicomTag && row.Format != SampleFormat.Dicom))

@@ -20,10 +20,13 @@ public enum IndexFailureReason
 
     /// <summary>Any other error; the detail names the error type only.</summary>
     Unexpected,
+
+    /// <summary>A named pipe, socket or device: never opened (reading a pipe would wait forever for a writer).</summary>
+    NotARegularFile,
 }
 
 /// <summary>
-/// A file that gave no manifest row (RELIABILITY E1: recorded, never stopping the scan). <see cref="Detail"/> holds
+/// A file that gave no manifest row (recorded, never stopping the scan: one bad file must not cost the batch). <see cref="Detail"/> holds
 /// reason codes and offsets only. <see cref="Path"/> is the caller's own file name relative to its root; it may
 /// itself identify a patient, so it is kept out of <see cref="ToString"/>.
 /// </summary>

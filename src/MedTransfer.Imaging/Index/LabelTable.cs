@@ -84,7 +84,14 @@ internal sealed class LabelTable
     public static LabelTable Load(LabelSource source, string? siteColumn)
     {
         using var reader = new StreamReader(source.CsvPath, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-        return Parse(source, siteColumn, reader);
+        try
+        {
+            return Parse(source, siteColumn, reader);
+        }
+        catch (ManifestException ex)
+        {
+            throw ex.In("label table " + System.IO.Path.GetFileName(source.CsvPath));
+        }
     }
 
     public static LabelTable Parse(LabelSource source, string? siteColumn, TextReader reader)
@@ -127,6 +134,13 @@ internal sealed class LabelTable
             {
                 list = [];
                 table._byKey[key] = list;
+            }
+            else if (list.FirstOrDefault(e => !string.Equals(e.Label, entry.Label, StringComparison.Ordinal)) is { Line: > 0 } other)
+            {
+                // Keeping either label would be a silent guess at the truth: refuse, naming both lines (never the key,
+                // which may be a patient ID).
+                throw new ManifestException(entry.Line, source.LabelColumn, FormattableString.Invariant(
+                    $"this row's {source.EffectiveKeyColumn} is also on line {other.Line} with a different label; one sample cannot have two labels: correct or remove one of the rows"));
             }
 
             list.Add(entry);

@@ -5,7 +5,7 @@ namespace MedTransfer.Imaging.Index;
 
 /// <summary>
 /// A dataset index: one <see cref="ManifestRow"/> per sample, in a deterministic order (root, then path, ordinal).
-/// Immutable. <see cref="ManifestHash"/> identifies the data for provenance (RELIABILITY F4).
+/// Immutable. <see cref="ManifestHash"/> identifies the data for provenance (reports name exactly which data they used).
 /// </summary>
 public sealed class Manifest
 {
@@ -46,7 +46,7 @@ public sealed class Manifest
 
     /// <summary>
     /// The absolute path of <paramref name="row"/> under <paramref name="roots"/> (the folders of the scan, in
-    /// order), checked to stay inside its root (RELIABILITY D2).
+    /// order), checked to stay inside its root (an edited manifest must not reach other files).
     /// </summary>
     /// <exception cref="ArgumentException">The root index is out of range or the path leaves the root.</exception>
     public static string ResolvePath(ManifestRow row, IReadOnlyList<string> roots)

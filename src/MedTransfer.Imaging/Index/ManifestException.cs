@@ -11,11 +11,28 @@ public sealed class ManifestException : Exception
     /// <param name="column">The column name, or null when the problem is not tied to one.</param>
     /// <param name="detail">What is wrong, without values from the file.</param>
     public ManifestException(int line, string? column, string detail)
-        : base(Format(line, column, detail))
+        : this("manifest", line, column, detail)
+    {
+    }
+
+    /// <summary>Creates the exception for another table than a manifest, e.g. "label table labels.csv", so the message names the file at fault.</summary>
+    /// <param name="source">What and which file, without a path.</param>
+    /// <param name="line">1-based physical line; 0 when not tied to a line.</param>
+    /// <param name="column">The column name, or null.</param>
+    /// <param name="detail">What is wrong, without values from the file.</param>
+    public ManifestException(string source, int line, string? column, string detail)
+        : base(Format(source, line, column, detail))
     {
         Line = line;
         Column = column;
+        Detail = detail;
     }
+
+    /// <summary>What is wrong (the message without its place).</summary>
+    public string Detail { get; }
+
+    /// <summary>The same problem, said of <paramref name="source"/>.</summary>
+    internal ManifestException In(string source) => new(source, Line, Column, Detail);
 
     /// <summary>1-based line (CSV) or row (JSON) where the problem was found; 0 when not tied to a line.</summary>
     public int Line { get; }
@@ -23,9 +40,9 @@ public sealed class ManifestException : Exception
     /// <summary>The column involved, or null.</summary>
     public string? Column { get; }
 
-    private static string Format(int line, string? column, string detail)
+    private static string Format(string source, int line, string? column, string detail)
     {
         string where = line > 0 ? FormattableString.Invariant($"line {line}") : "header";
-        return column is null ? $"manifest {where}: {detail}" : $"manifest {where}, column '{column}': {detail}";
+        return column is null ? $"{source} {where}: {detail}" : $"{source} {where}, column '{column}': {detail}";
     }
 }

@@ -154,7 +154,7 @@ internal static class ManifestFields
         return text;
     }
 
-    /// <summary>RELIABILITY D2: a manifest path must stay inside its root.</summary>
+    /// <summary>A manifest path must stay inside its root (a "../" path in an edited manifest must not reach other files).</summary>
     private static string CheckPath(string text, int line)
     {
         bool bad = text.Length == 0 || text.Length > 4096 || text.Contains('\0', StringComparison.Ordinal) || text.Contains('\\', StringComparison.Ordinal)

@@ -6,7 +6,7 @@ namespace MedTransfer.Imaging.Index;
 public static class ManifestFile
 {
     /// <summary>
-    /// Writes <paramref name="manifest"/> atomically (RELIABILITY E2): a temporary file in the same folder, flushed
+    /// Writes <paramref name="manifest"/> atomically, so a crash never leaves half a manifest: a temporary file in the same folder, flushed
     /// to disk, then renamed over <paramref name="path"/>; a crash leaves the previous file or the new one, never half.
     /// </summary>
     public static void Save(Manifest manifest, string path)

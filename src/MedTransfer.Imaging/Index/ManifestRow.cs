@@ -47,7 +47,10 @@ public enum QualityFlags
     /// <summary>The tolerant DICOM reader recovered from deviations in the header.</summary>
     ReaderWarnings = 1 << 6,
 
-    /// <summary>Several label rows matched this sample with different labels; the first (by line) was kept.</summary>
+    /// <summary>
+    /// No longer set: a label table that gives one key two different labels is refused when it is read (file, line and
+    /// column). Kept so that manifests written by earlier versions, which kept the first label and set this flag, still load.
+    /// </summary>
     ConflictingLabels = 1 << 7,
 }
 
@@ -68,7 +71,7 @@ public enum Partition
 }
 
 /// <summary>
-/// One sample of a dataset index: a file, who and what it shows, where it comes from, and its SHA-256 (RELIABILITY F4).
+/// One sample of a dataset index: a file, who and what it shows, where it comes from, and its SHA-256 (so a report can say exactly which data it used).
 /// Text fields are empty (never null) when unknown. <see cref="Path"/> is relative to root number <see cref="Root"/>
 /// of the scan, with '/' separators, and never leaves that root.
 /// </summary>

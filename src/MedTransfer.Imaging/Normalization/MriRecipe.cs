@@ -61,7 +61,7 @@ public sealed record SliceOptions(SliceAxis Axis = SliceAxis.Axial, int? Count =
 public sealed record NyulModel(IReadOnlyList<double> Percentiles, IReadOnlyList<double> StandardLandmarks, double ScaleMin, double ScaleMax, ForegroundMethod Foreground);
 
 /// <summary>
-/// The MRI preprocessing recipe of METHODS.md: volume in RAS → optional resample → foreground z-score or Nyúl
+/// The MRI preprocessing recipe: volume in RAS → optional resample → foreground z-score or Nyúl
 /// standardisation → slices or slabs. Serializable; <see cref="ComputeHash"/> covers every parameter including a
 /// fitted <see cref="NyulModel"/>.
 /// </summary>

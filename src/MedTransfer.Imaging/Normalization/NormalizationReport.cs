@@ -1,6 +1,6 @@
 namespace MedTransfer.Imaging.Normalization;
 
-/// <summary>Input-range sanity findings of a normalization (METHODS.md: "warn when the input range looks wrong").</summary>
+/// <summary>Input-range sanity findings of a normalization (a warning when the input range looks wrong, e.g. an 8-bit export of a 12-bit image).</summary>
 public enum NormalizationWarningCode
 {
     /// <summary>The input already lies in [0, 1] (a float export, or an 8/16-bit file with max ≤ 1): probably normalised twice.</summary>

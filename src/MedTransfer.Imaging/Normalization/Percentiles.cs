@@ -1,8 +1,8 @@
 namespace MedTransfer.Imaging.Normalization;
 
 /// <summary>
-/// Percentiles of image intensities, for the robust clip of the preprocessing contract (METHODS.md:
-/// "robust percentile clip (e.g. 0.5–99.5)"). Uses linear interpolation between order statistics
+/// Percentiles of image intensities, for the robust percentile clip of the preprocessing
+/// (e.g. 0.5–99.5, so a few extreme pixels do not set the scale). Uses linear interpolation between order statistics
 /// (Hyndman &amp; Fan definition 7, NumPy's default), so results match <c>numpy.percentile</c>.
 /// </summary>
 public static class Percentiles

@@ -36,7 +36,7 @@ public sealed record ResizeOptions(int Size = 224, ResizeMethod Method = ResizeM
 public sealed record CollimationCrop(double MaxStdDev = 0.02, double ExtremeMargin = 0.05, double MaxCropFraction = 0.25);
 
 /// <summary>
-/// The X-ray preprocessing recipe of METHODS.md ("Preprocessing contract"): stored values → modality LUT → VOI
+/// The X-ray preprocessing recipe: stored values → modality LUT → VOI
 /// (<see cref="Voi"/>) → MONOCHROME1 inversion (always, by the DICOM layer) → optional collimation crop → percentile
 /// clip → [0, 1] → aspect-preserving resize with padding → <see cref="Channels"/> identical channels (CHW). The
 /// backbone's own normalization is not part of it. Serializable (<see cref="ToJson"/>); <see cref="ComputeHash"/> is

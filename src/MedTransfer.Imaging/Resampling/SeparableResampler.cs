@@ -184,7 +184,7 @@ internal static class SeparableResampler
 
     /// <summary>
     /// Σ w[k]·s[k] with eight fixed partial sums (Vector256, no FMA) reduced in a fixed order, so the result is the same
-    /// bits on every machine whatever its SIMD width (RELIABILITY F1/B4: cached tensors must not depend on the host).
+    /// bits on every machine whatever its SIMD width (cached tensors must not depend on the host, or runs would not repeat).
     /// </summary>
     private static float Dot(ReadOnlySpan<float> w, ReadOnlySpan<float> s)
     {

@@ -6,7 +6,7 @@ using MedTransfer.Imaging.Index;
 namespace MedTransfer.Imaging.Splits;
 
 /// <summary>
-/// Patient-level, stratified, seeded partitions (RELIABILITY G1: no patient in two partitions).
+/// Patient-level, stratified, seeded partitions (no patient in two partitions: images of one patient are alike, so a split by image would leak the test set into training).
 /// <para>
 /// Each patient gets one stratum: its majority label (ties → the ordinally smallest), and with
 /// <see cref="SplitOptions.StratifyBySite"/> its majority site too. Within a stratum, patients are ordered by

@@ -3,7 +3,7 @@ using MedTransfer.Imaging.Index;
 
 namespace MedTransfer.Imaging.Splits;
 
-/// <summary>A patient found in more than one partition (RELIABILITY G1). The message gives counts only, never identifiers.</summary>
+/// <summary>A patient found in more than one partition (their images would let the test set leak into training). The message gives counts only, never identifiers.</summary>
 public sealed class SplitLeakageException : Exception
 {
     /// <summary>Creates the exception.</summary>

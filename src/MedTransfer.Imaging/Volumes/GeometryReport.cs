@@ -1,6 +1,6 @@
 namespace MedTransfer.Imaging.Volumes;
 
-/// <summary>What <see cref="VolumeAssembler"/> found wrong or unusual in a stack's geometry (RELIABILITY B3: flagged, never resampled).</summary>
+/// <summary>What <see cref="VolumeAssembler"/> found wrong or unusual in a stack's geometry (flagged, never silently resampled: the user must know the volume is irregular).</summary>
 [Flags]
 public enum GeometryFlags
 {

@@ -15,15 +15,30 @@ public sealed record JournalHeader(string Model, string KeyFingerprint, string S
 
     /// <summary>The format tag of this header.</summary>
     public string Journal { get; init; } = Format;
+
+    /// <summary>
+    /// The input the results come from: its kind and a keyed hash of where it is ("folder:" + hash of the folder's
+    /// full path, "dicomweb:" + hash of the service root), so that a resume with another input is refused instead of
+    /// merging two inputs' results; keyed because a path may name a patient. Null in journals written before it was
+    /// recorded (those are not checked).
+    /// </summary>
+    public string? Input { get; init; }
+
+    /// <summary>True when <paramref name="other"/> is the same run setting (model, key, shard, identifiers), the input aside.</summary>
+    internal bool SameRunAs(JournalHeader other) =>
+        Model == other.Model && KeyFingerprint == other.KeyFingerprint && Shard == other.Shard && Identifiers == other.Identifiers && Journal == other.Journal;
 }
 
 /// <summary>
-/// The batch-diagnosis journal, <c>journal.jsonl</c> (RELIABILITY E3): a header line, then one JSON line per finished
+/// The batch-diagnosis journal, <c>journal.jsonl</c>, which makes a run resumable after <c>kill -9</c>: a header line, then one JSON line per finished
 /// study, appended only after the study's result (and its copy in the PACS, if asked for) is complete, with one
 /// write, a flush and an fsync per line. A study is done if and only if its line is in the journal. After
 /// <c>kill -9</c> the last line may be torn: opening the journal cuts the file back to the last complete line, and the
 /// study that was in flight is simply done again (every step is idempotent: results stored back to the PACS carry
-/// UIDs derived from the study and the model, so storing twice replaces rather than duplicates).
+/// UIDs derived from the study and the model, so storing twice replaces rather than duplicates). Damage anywhere else
+/// (a line broken in the middle, a study written twice, as two runs writing one folder at once used to leave) is
+/// <see cref="DiagnosisError.JournalCorrupt"/>; opening with <c>repair</c> keeps the header and every intact first
+/// record of a study, saves the original beside it and redoes the rest (see <see cref="JournalRepair"/>).
 /// </summary>
 public sealed class DiagnosisJournal : IDisposable
 {
@@ -61,12 +76,27 @@ public sealed class DiagnosisJournal : IDisposable
     /// <summary>Bytes of a torn last line that were cut off when the journal was opened (0 when it ended cleanly).</summary>
     public int RepairedBytes { get; }
 
+    /// <summary>Lines dropped by a repair when the journal was opened (damaged lines and repeated studies).</summary>
+    public int RepairedLines { get; private set; }
+
     /// <summary>Opens (creating or resuming) the journal in <paramref name="folder"/>.</summary>
-    /// <exception cref="DiagnosisException">The journal belongs to another run, or is corrupt before its last line.</exception>
-    public static DiagnosisJournal Open(string folder, JournalHeader header, bool fsync = true)
+    /// <param name="folder">The output folder.</param>
+    /// <param name="header">What this run is; a journal of another run is refused.</param>
+    /// <param name="fsync">fsync after each line (off only in tests and benchmarks).</param>
+    /// <param name="repair">First drop damaged lines and repeated studies (see <see cref="JournalRepair"/>).</param>
+    /// <exception cref="DiagnosisException">The journal belongs to another run or input, or is corrupt before its last line (and <paramref name="repair"/> is off).</exception>
+    public static DiagnosisJournal Open(string folder, JournalHeader header, bool fsync = true, bool repair = false)
     {
         ArgumentNullException.ThrowIfNull(header);
         string path = Path.Combine(folder, FileName);
+        int repaired = repair ? JournalRepair.Repair(folder) : 0;
+        DiagnosisJournal journal = Open(path, folder, header, fsync);
+        journal.RepairedLines = repaired;
+        return journal;
+    }
+
+    private static DiagnosisJournal Open(string path, string folder, JournalHeader header, bool fsync)
+    {
         FileStream stream;
         try
         {
@@ -75,7 +105,7 @@ public sealed class DiagnosisJournal : IDisposable
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new DiagnosisException(DiagnosisError.OutputNotWritable, "the output folder cannot be written", ex);
+            throw new DiagnosisException(DiagnosisError.OutputNotWritable, $"cannot open {FileName}: {IoCause.Of(ex)}", ex);
         }
 
         try
@@ -99,9 +129,14 @@ public sealed class DiagnosisJournal : IDisposable
                 return fresh;
             }
 
-            if (existing != header)
+            if (!existing.SameRunAs(header))
             {
                 throw new DiagnosisException(DiagnosisError.JournalMismatch, $"the output folder's journal is from another run (model, pseudonym key, shard or --include-identifiers differ); use a new --out folder");
+            }
+
+            if (existing.Input is not null && existing.Input != header.Input)
+            {
+                throw new DiagnosisException(DiagnosisError.InputMismatch, "the output folder holds results of another --input; resume with the input it was started with, or use a new --out folder");
             }
 
             if (validLength < bytes.Length)
@@ -115,7 +150,7 @@ public sealed class DiagnosisJournal : IDisposable
         }
         catch
         {
-            stream.Dispose();
+            Close(stream);
             throw;
         }
     }
@@ -156,18 +191,40 @@ public sealed class DiagnosisJournal : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => _stream.Dispose();
+    public void Dispose() => Close(_stream);
+
+    private static void Close(FileStream stream)
+    {
+        try
+        {
+            stream.Dispose();
+        }
+        catch (IOException)
+        {
+            // A write that failed (a full disk) left bytes in the buffer; the failure was reported where it happened,
+            // and every complete line is on disk already.
+        }
+    }
 
     private void WriteLine(string json)
     {
         byte[] line = Encoding.UTF8.GetBytes(json + "\n");
-        _stream.Write(line);
-        _stream.Flush(flushToDisk: _fsync);
+        try
+        {
+            _stream.Write(line);
+            _stream.Flush(flushToDisk: _fsync);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The study in flight is not done: a resume (once there is room) does it again; a torn line is cut off then.
+            throw new DiagnosisException(DiagnosisError.OutputNotWritable, $"cannot write {FileName}: {IoCause.Of(ex)}", ex);
+        }
     }
 
-    private static (JournalHeader? Header, List<DiagnosisRecord> Records, int ValidLength) Parse(byte[] bytes, bool tolerateTornTail)
+    internal static (JournalHeader? Header, List<DiagnosisRecord> Records, int ValidLength) Parse(byte[] bytes, bool tolerateTornTail)
     {
         var records = new List<DiagnosisRecord>();
+        var keys = new HashSet<string>(StringComparer.Ordinal);
         JournalHeader? header = null;
         int position = 0;
         while (position < bytes.Length)
@@ -193,7 +250,14 @@ public sealed class DiagnosisJournal : IDisposable
                 }
                 else
                 {
-                    records.Add(JsonSerializer.Deserialize<DiagnosisRecord>(line, JsonOptions) ?? throw new JsonException("null record"));
+                    DiagnosisRecord record = JsonSerializer.Deserialize<DiagnosisRecord>(line, JsonOptions) ?? throw new JsonException("null record");
+                    if (!keys.Add(record.Key))
+                    {
+                        // A run appends each study once; a repeat means two writers shared the folder.
+                        throw new DiagnosisException(DiagnosisError.JournalCorrupt, $"study {record.Key} is in the journal twice; run again with --repair");
+                    }
+
+                    records.Add(record);
                 }
             }
             catch (JsonException ex)
@@ -201,7 +265,7 @@ public sealed class DiagnosisJournal : IDisposable
                 // Only the last line can be torn by a crash; anything earlier is damage we must not paper over.
                 if (!tolerateTornTail || complete)
                 {
-                    throw new DiagnosisException(DiagnosisError.JournalCorrupt, "a journal line is unreadable", ex);
+                    throw new DiagnosisException(DiagnosisError.JournalCorrupt, "a journal line is unreadable; run again with --repair to set the damaged lines aside and redo their studies", ex);
                 }
 
                 return (header, records, position);

@@ -93,6 +93,18 @@ public static class DiagnosisOutputs
         return totals;
     }
 
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The write failed already; a temporary file left behind is named *.tmp and replaced by the next write.
+        }
+    }
+
     /// <summary>Writes text through a temporary file in the same folder, fsync, then rename over the target.</summary>
     internal static void WriteAtomically(string path, string text)
     {
@@ -109,7 +121,8 @@ public static class DiagnosisOutputs
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new DiagnosisException(DiagnosisError.OutputNotWritable, $"cannot write {Path.GetFileName(path)}", ex);
+            TryDelete(temp);
+            throw new DiagnosisException(DiagnosisError.OutputNotWritable, $"cannot write {Path.GetFileName(path)}: {IoCause.Of(ex)}", ex);
         }
     }
 }
@@ -149,6 +162,11 @@ public static class DiagnosisMerge
                 throw new DiagnosisException(DiagnosisError.ShardConflict, "the shards come from different runs (model, pseudonym key or --include-identifiers differ)");
             }
 
+            if (header.Input is not null && first.Input is not null && header.Input != first.Input)
+            {
+                throw new DiagnosisException(DiagnosisError.ShardConflict, "the shards were run on different inputs");
+            }
+
             if (header.Shard == "all")
             {
                 covered.Add(-1);
@@ -186,7 +204,7 @@ public static class DiagnosisMerge
 
         var header2 = first! with { Shard = "all" };
         List<DiagnosisRecord> sorted = [.. records.Values.OrderBy(r => r.Key, StringComparer.Ordinal)];
-        Directory.CreateDirectory(outFolder);
+        using DiagnosisLock folderLock = DiagnosisLock.Acquire(outFolder);
         var journal = new StringBuilder(JsonSerializer.Serialize(header2, DiagnosisJournal.JsonOptions)).Append('\n');
         foreach (DiagnosisRecord r in sorted)
         {

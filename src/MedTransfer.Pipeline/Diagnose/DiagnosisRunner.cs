@@ -27,11 +27,14 @@ public sealed record DiagnosisOptions
     /// otherwise paths appear as keyed hashes.</summary>
     public bool IncludeIdentifiers { get; init; }
 
-    /// <summary>fsync the journal after every study (RELIABILITY E3). Only tests and benchmarks turn it off.</summary>
+    /// <summary>fsync the journal after every study, so that a crash or power loss costs at most the study in flight. Only tests and benchmarks turn it off.</summary>
     public bool Fsync { get; init; } = true;
 
-    /// <summary>When set, JPEG-LS and JPEG 2000 files on disk are first decoded in this worker process, so a native
-    /// codec crash costs one image (RELIABILITY A7); null decodes everything in this process.</summary>
+    /// <summary>Before resuming, set aside journal lines damaged in the middle (and repeated studies) and redo their studies; the original journal is kept beside it.</summary>
+    public bool Repair { get; init; }
+
+    /// <summary>When set, JPEG-LS and JPEG 2000 files on disk are first decoded in this worker process, so a crash inside a
+    /// native codec costs one image, not the batch; null decodes everything in this process.</summary>
     public WorkerCommand? IsolationWorker { get; init; }
 
     /// <summary>When set, each scored study's result is stored to this DICOMweb server as a Basic Text SR before it is journaled.</summary>
@@ -61,18 +64,28 @@ public sealed record DiagnosisRunResult(DiagnosisTotals Totals, int Resumed, int
 {
     /// <summary>Studies per second in this run.</summary>
     public double StudiesPerSecond => Seconds > 0 ? Processed / Seconds : 0;
+
+    /// <summary>Journal lines dropped by <see cref="DiagnosisOptions.Repair"/> (their studies were done again).</summary>
+    public int RepairedLines { get; init; }
+
+    /// <summary>The pid in a lock file left by a run that was killed (its lock had died with it and was taken over), or null.</summary>
+    public int? StaleLockPid { get; init; }
+
+    /// <summary>Symbolic links in a folder input, which were not followed.</summary>
+    public int SkippedLinks { get; init; }
 }
 
 /// <summary>
 /// `medtransfer diagnose`: streams studies from a folder or a DICOMweb server through the model and writes one result
-/// per study. Never stops on a bad file (RELIABILITY E1): an image that cannot be read or decoded becomes a failure
-/// with a reason code, a study with no readable image is quarantined (no score, never "no finding"). A study with
-/// several images gets the maximum of their scores. Resumable (E3, see <see cref="DiagnosisJournal"/>).
+/// per study. Never stops on a bad file: an image that cannot be read or decoded becomes a failure with a reason
+/// code, a study with no readable image is quarantined (no score, never "no finding"). A study with several images
+/// gets the maximum of their scores. Resumable after a crash (see <see cref="DiagnosisJournal"/>); one writer per
+/// output folder at a time (see <see cref="DiagnosisLock"/>).
 /// </summary>
 public static class DiagnosisRunner
 {
     /// <summary>Runs (or resumes) batch diagnosis.</summary>
-    /// <exception cref="DiagnosisException">The output folder belongs to another run or cannot be written.</exception>
+    /// <exception cref="DiagnosisException">The output folder belongs to another run or input, is in use by another process, has a damaged journal, or cannot be written.</exception>
     /// <exception cref="DicomWebException">The DICOMweb server failed while listing, retrieving or storing: the run stops and can be resumed.</exception>
     public static DiagnosisRunResult Run(DiagnosisModel model, IStudySource source, StudyPseudonyms pseudonyms, DiagnosisOptions options, IProgress<DiagnosisProgress>? progress = null, CancellationToken cancellation = default)
     {
@@ -81,8 +94,9 @@ public static class DiagnosisRunner
         ArgumentNullException.ThrowIfNull(pseudonyms);
         ArgumentNullException.ThrowIfNull(options);
         string shard = options.Shard.Count == 1 ? "all" : options.Shard.ToString();
-        var header = new JournalHeader(model.Descriptor.Sha256, pseudonyms.Fingerprint, shard, options.IncludeIdentifiers);
-        using DiagnosisJournal journal = DiagnosisJournal.Open(options.OutputDirectory, header, options.Fsync);
+        var header = new JournalHeader(model.Descriptor.Sha256, pseudonyms.Fingerprint, shard, options.IncludeIdentifiers) { Input = source.Identity(pseudonyms) };
+        using DiagnosisLock folderLock = DiagnosisLock.Acquire(options.OutputDirectory);
+        using DiagnosisJournal journal = DiagnosisJournal.Open(options.OutputDirectory, header, options.Fsync, options.Repair);
         var done = new HashSet<string>(journal.Records.Select(r => r.Key), StringComparer.Ordinal);
         int resumed = done.Count;
         IReadOnlyList<StudyHandle> all = source.Studies(pseudonyms, options.IncludeIdentifiers, cancellation);
@@ -141,7 +155,12 @@ public static class DiagnosisRunner
 
         clock.Stop();
         DiagnosisTotals totals = DiagnosisOutputs.Write(options.OutputDirectory, header, journal.Records);
-        return new DiagnosisRunResult(totals, resumed, processed, all.Count - owned.Count, stored, clock.Elapsed.TotalSeconds, journal.RepairedBytes);
+        return new DiagnosisRunResult(totals, resumed, processed, all.Count - owned.Count, stored, clock.Elapsed.TotalSeconds, journal.RepairedBytes)
+        {
+            RepairedLines = journal.RepairedLines,
+            StaleLockPid = folderLock.StalePid,
+            SkippedLinks = (source as FolderStudySource)?.SkippedLinks ?? 0,
+        };
     }
 
     private sealed record PreparedStudy(string? StudyInstanceUid, int Images, List<float[]> Tensors, List<ImageFailure> Failures, DicomDataset? FirstDataset);
@@ -225,8 +244,8 @@ public static class DiagnosisRunner
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                // The batch boundary (RELIABILITY E1): an unforeseen error in decoding one file is a bug to fix, but it
-                // must cost that file only. The type name is recorded; the message might quote file content.
+                // The batch boundary: an unforeseen error in decoding one file is a bug to fix, but it must cost that
+                // file only. The type name is recorded; the message might quote file content.
                 failures.Add(new ImageFailure(image.Name, "Unexpected:" + ex.GetType().Name));
             }
         }

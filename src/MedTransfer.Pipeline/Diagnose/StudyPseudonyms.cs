@@ -4,7 +4,8 @@ using System.Text;
 namespace MedTransfer.Pipeline.Diagnose;
 
 /// <summary>
-/// Keyed pseudonyms for batch-diagnosis outputs (RELIABILITY C4: keyed, never a plain hash of an identifier):
+/// Keyed pseudonyms for batch-diagnosis outputs (keyed, never a plain hash of an identifier, which anyone could
+/// recompute from a list of candidate identifiers):
 /// HMAC-SHA-256 under a 32-byte secret, of a typed value ("study:" + Study Instance UID, "file:" + relative path,
 /// "url:" + a DICOMweb URL), shortened to 24 hex digits (96 bits). Shards of one run must share the key file.
 /// </summary>
@@ -33,12 +34,25 @@ public sealed class StudyPseudonyms
 
     /// <summary>Reads a key file (hex text, at least 32 hex digits).</summary>
     /// <exception cref="IOException">The file is missing or unreadable.</exception>
-    /// <exception cref="FormatException">The file does not hold a hex key of at least 16 bytes.</exception>
+    /// <exception cref="FormatException">The file does not hold a hex key of at least 16 bytes; the message names the file (never its content, which is a secret).</exception>
     public static StudyPseudonyms Load(string keyFile)
     {
+        ArgumentNullException.ThrowIfNull(keyFile);
+        string name = Path.GetFileName(keyFile);
         string text = File.ReadAllText(keyFile).Trim();
-        byte[] key = Convert.FromHexString(text);
-        return key.Length >= 16 ? new StudyPseudonyms(key) : throw new FormatException("The pseudonym key file must hold at least 32 hex digits.");
+        byte[] key;
+        try
+        {
+            key = Convert.FromHexString(text);
+        }
+        catch (FormatException)
+        {
+            throw new FormatException($"the key file {name} is not hexadecimal text: it must hold at least 32 hex digits (create one with: openssl rand -hex 32 > {name})");
+        }
+
+        return key.Length >= 16
+            ? new StudyPseudonyms(key)
+            : throw new FormatException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the key file {name} holds {key.Length} bytes; a key needs at least 16 (32 hex digits)"));
     }
 
     /// <summary>Reads <paramref name="keyFile"/>, creating it with a fresh random 32-byte key (owner-only permissions) when absent.</summary>

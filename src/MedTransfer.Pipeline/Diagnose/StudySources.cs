@@ -1,4 +1,5 @@
 using MedTransfer.Dicom;
+using MedTransfer.Imaging.Files;
 using MedTransfer.Pipeline.DicomWeb;
 
 namespace MedTransfer.Pipeline.Diagnose;
@@ -30,88 +31,126 @@ public interface IStudySource
     /// <param name="includeIdentifiers">Show relative paths as they are (they may name patients); otherwise as keyed hashes.</param>
     /// <param name="cancellation">Stops the listing.</param>
     IReadOnlyList<StudyHandle> Studies(StudyPseudonyms pseudonyms, bool includeIdentifiers, CancellationToken cancellation);
+
+    /// <summary>
+    /// What the input is, recorded in the journal so that a resume with another input is refused: its kind and a keyed
+    /// hash of where it is (never the path or URL itself, which may name a patient).
+    /// </summary>
+    string Identity(StudyPseudonyms pseudonyms) => "source:" + GetType().FullName;
 }
 
 /// <summary>
 /// A folder of DICOM files (recursive; names starting with '.' are skipped). Files are grouped into studies by
 /// Study Instance UID, read from their headers; a file whose header cannot be read is a study of its own
-/// (keyed by its relative path) that ends in quarantine with the reason.
+/// (keyed by its relative path) that ends in quarantine with the reason. Symbolic links are not followed (as in
+/// <c>ingest</c>): a link may lead outside the folder, and a link loop would have every file read again at each level.
+/// Only regular files are opened: a named pipe, socket or device is quarantined with the reason (opening a pipe waits
+/// forever for a writer). A name that is not valid UTF-8 is still read, and shown with <c>\xNN</c> escapes.
 /// </summary>
 public sealed class FolderStudySource(string root) : IStudySource
 {
+    private static readonly DicomReaderOptions _header = new() { PixelData = PixelDataLoading.Skip, StopAtPixelData = true };
+    private static readonly DicomReaderOptions _whole = new() { PixelData = PixelDataLoading.Eager };
+
     /// <summary>The folder.</summary>
     public string Root { get; } = Path.GetFullPath(root);
+
+    /// <inheritdoc />
+    public string Identity(StudyPseudonyms pseudonyms)
+    {
+        ArgumentNullException.ThrowIfNull(pseudonyms);
+        // The folder as the file system knows it: another spelling of the same folder (a link to it) is the same input.
+        string real = new DirectoryInfo(Root).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? Root;
+        return "folder:" + pseudonyms.Of("input", Path.TrimEndingDirectorySeparator(real));
+    }
+
+    /// <summary>Symbolic links met by the last listing, which were not followed.</summary>
+    public int SkippedLinks { get; private set; }
 
     /// <inheritdoc />
     public IReadOnlyList<StudyHandle> Studies(StudyPseudonyms pseudonyms, bool includeIdentifiers, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(pseudonyms);
         string Shown(string relative) => includeIdentifiers ? relative : "file:" + pseudonyms.Of("path", relative)[..16];
-        if (!Directory.Exists(Root))
-        {
-            throw new DirectoryNotFoundException("The input folder does not exist.");
-        }
-
-        var files = Directory.EnumerateFiles(Root, "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = false, AttributesToSkip = FileAttributes.Hidden })
-            .Select(f => (Full: f, Relative: Path.GetRelativePath(Root, f).Replace('\\', '/')))
-            .Where(f => !f.Relative.Split('/').Any(part => part.StartsWith('.')))
-            .OrderBy(f => f.Relative, StringComparer.Ordinal)
-            .ToList();
-        var byStudy = new SortedDictionary<string, (string Uid, List<(string Full, string Relative)> Files)>(StringComparer.Ordinal);
+        InputListing listing = InputFolder.List(Root, skipHidden: true, cancellation);
+        SkippedLinks = listing.SkippedLinks;
+        var byStudy = new SortedDictionary<string, (string Uid, List<InputEntry> Files)>(StringComparer.Ordinal);
         var handles = new List<StudyHandle>();
-        foreach ((string full, string relative) in files)
+        foreach (InputEntry entry in listing.Entries)
         {
             cancellation.ThrowIfCancellationRequested();
             string? uid = null;
             string? failure;
-            try
+            if (entry.Kind != InputEntryKind.RegularFile)
             {
-                uid = DicomFile.Open(full, new DicomReaderOptions { PixelData = PixelDataLoading.Lazy }).Dataset.GetString(Tag.StudyInstanceUID)?.Trim();
-                failure = string.IsNullOrEmpty(uid) ? "MissingStudyInstanceUid" : null;
+                failure = entry.Kind == InputEntryKind.NotRegular ? "NotARegularFile" : "Unreadable";
             }
-            catch (DicomFormatException ex)
+            else
             {
-                failure = ex.Reason.ToString();
+                try
+                {
+                    uid = Read(entry, _header).Dataset.GetString(Tag.StudyInstanceUID)?.Trim();
+                    failure = string.IsNullOrEmpty(uid) ? "MissingStudyInstanceUid" : null;
+                }
+                catch (DicomFormatException ex)
+                {
+                    failure = ex.Reason.ToString();
+                }
             }
 
             if (failure is not null)
             {
                 string reason = failure;
-                string shown = Shown(relative);
-                handles.Add(new StudyHandle(pseudonyms.Of("file", relative), shown, _ => new LoadedStudy(null, [new StudyImage(shown, null, reason)])));
+                string shown = Shown(entry.Relative);
+                handles.Add(new StudyHandle(pseudonyms.Of("file", entry.Relative), shown, _ => new LoadedStudy(null, [new StudyImage(shown, null, reason)])));
                 continue;
             }
 
             string key = pseudonyms.Of("study", uid!);
-            if (!byStudy.TryGetValue(key, out var entry))
+            if (!byStudy.TryGetValue(key, out var study))
             {
-                entry = (uid!, []);
-                byStudy[key] = entry;
+                study = (uid!, []);
+                byStudy[key] = study;
             }
 
-            entry.Files.Add((full, relative));
+            study.Files.Add(entry);
         }
 
-        foreach ((string key, (string uid, List<(string Full, string Relative)> members)) in byStudy)
+        foreach ((string key, (string uid, List<InputEntry> members)) in byStudy)
         {
             string first = Shown(members[0].Relative);
             string source = members.Count == 1 ? first : $"{first} (+{members.Count - 1})";
-            handles.Add(new StudyHandle(key, source, _ => new LoadedStudy(uid, [.. members.Select(m => OpenImage(m.Full, Shown(m.Relative)))])));
+            handles.Add(new StudyHandle(key, source, _ => new LoadedStudy(uid, [.. members.Select(m => OpenImage(m, Shown(m.Relative)))])));
         }
 
         handles.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
         return handles;
     }
 
-    private static StudyImage OpenImage(string full, string shown)
+    private static StudyImage OpenImage(InputEntry entry, string shown)
     {
         try
         {
-            return new StudyImage(shown, DicomFile.Open(full, new DicomReaderOptions { PixelData = PixelDataLoading.Eager }), null, full);
+            // A file without a usable path (its name is not UTF-8) reaches the isolation worker as a temporary copy, like an instance from a PACS.
+            return new StudyImage(shown, Read(entry, _whole), null, entry.Path);
         }
         catch (DicomFormatException ex)
         {
-            return new StudyImage(shown, null, ex.Reason.ToString(), full);
+            return new StudyImage(shown, null, ex.Reason.ToString(), entry.Path);
+        }
+    }
+
+    /// <summary>Reads a listed file through a handle opened only if it is (still) a regular file.</summary>
+    private static DicomFile Read(InputEntry entry, DicomReaderOptions options)
+    {
+        try
+        {
+            using FileStream stream = entry.OpenRead();
+            return entry.Path is not null ? DicomFile.Open(entry.Path, options) : DicomFile.Read(stream, options);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new DicomFormatException(DicomErrorCode.Unreadable, "the file could not be opened as a regular file", -1, null, ex);
         }
     }
 }
@@ -123,6 +162,13 @@ public sealed class FolderStudySource(string root) : IStudySource
 public sealed class DicomWebStudySource(DicomWebClient client) : IStudySource
 {
     private const string StructuredReportClassPrefix = "1.2.840.10008.5.1.4.1.1.88.";
+
+    /// <inheritdoc />
+    public string Identity(StudyPseudonyms pseudonyms)
+    {
+        ArgumentNullException.ThrowIfNull(pseudonyms);
+        return "dicomweb:" + pseudonyms.Of("input", client.Root.AbsoluteUri);
+    }
 
     /// <inheritdoc />
     public IReadOnlyList<StudyHandle> Studies(StudyPseudonyms pseudonyms, bool includeIdentifiers, CancellationToken cancellation)

@@ -14,8 +14,31 @@ public sealed record DicomWebClientOptions
     /// <summary>QIDO-RS page size (the <c>limit</c> parameter, PS3.18 §8.3.4.4). Default 500.</summary>
     public int PageSize { get; init; } = 500;
 
-    /// <summary>Time allowed for one request. Default 5 minutes.</summary>
-    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>
+    /// How long the server may stay silent: until it answers a request, and then between two pieces of its answer (so a
+    /// large study that keeps arriving is never cut off, and a server that never answers costs this long, not forever).
+    /// Beyond it the request fails with <see cref="DicomWebError.Timeout"/>. Default 60 seconds.
+    /// </summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Receives what the client is doing: each QIDO-RS page listed, and every <see cref="ProgressInterval"/> while it waits for a server.</summary>
+    public IProgress<DicomWebActivity>? Progress { get; init; }
+
+    /// <summary>How often <see cref="Progress"/> hears that a request is still waiting. Default 5 seconds.</summary>
+    public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>What a <see cref="DicomWebClient"/> is doing (no identifiers: counts and the service name only).</summary>
+/// <param name="Service">QIDO-RS, WADO-RS or STOW-RS.</param>
+/// <param name="Waiting">How long the current request has waited for the server; zero for a finished listing page.</param>
+/// <param name="StudiesListed">Studies listed so far (QIDO-RS study search), else 0.</param>
+/// <param name="Pages">QIDO-RS pages received so far (study search), else 0.</param>
+public readonly record struct DicomWebActivity(string Service, TimeSpan Waiting, int StudiesListed, int Pages)
+{
+    /// <summary>One line for a console.</summary>
+    public string Describe() => Waiting > TimeSpan.Zero
+        ? string.Create(CultureInfo.InvariantCulture, $"{Service}: waiting for the server ({Waiting.TotalSeconds:F0} s)")
+        : string.Create(CultureInfo.InvariantCulture, $"{Service}: {StudiesListed} studies listed ({Pages} page(s))");
 }
 
 /// <summary>One study found by QIDO-RS.</summary>
@@ -68,9 +91,13 @@ public sealed class DicomWebClient
     /// <summary>
     /// QIDO-RS: studies matching <paramref name="query"/> (attribute keyword or tag → value), sorted by UID. Pages with
     /// <c>limit</c>/<c>offset</c> until the server returns an empty page, so a server that caps its answers below the
-    /// page size (Orthanc's LimitFindResults, for one) still yields every study.
+    /// page size (Orthanc's LimitFindResults, for one) still yields every study. Paging also stops at a page that
+    /// brings no study not seen before: a server that ignores <c>offset</c> answers every page with the same studies,
+    /// and would otherwise be asked forever. Such a repeated page that is shorter than the page size was the server's
+    /// whole answer; a full one means there may be studies it never showed, which is
+    /// <see cref="DicomWebError.PagingIgnored"/>.
     /// </summary>
-    /// <exception cref="DicomWebException">The request failed or the answer is not DICOM JSON.</exception>
+    /// <exception cref="DicomWebException">The request failed, the answer is not DICOM JSON, or the server ignores <c>offset</c> with more studies than one page.</exception>
     public async Task<IReadOnlyList<DicomWebStudy>> SearchStudiesAsync(IReadOnlyDictionary<string, string>? query = null, CancellationToken cancellation = default)
     {
         string filter = query is null || query.Count == 0
@@ -78,6 +105,7 @@ public sealed class DicomWebClient
             : string.Join('&', query.Select(q => Uri.EscapeDataString(q.Key) + "=" + Uri.EscapeDataString(q.Value))) + "&";
         var studies = new Dictionary<string, DicomWebStudy>(StringComparer.Ordinal);
         int pageSize = Math.Max(1, _options.PageSize);
+        int pages = 0;
         for (int offset = 0; ; )
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_root, string.Create(CultureInfo.InvariantCulture, $"studies?{filter}limit={pageSize}&offset={offset}")));
@@ -89,6 +117,7 @@ public sealed class DicomWebClient
                 break;
             }
 
+            int added = 0;
             foreach (JsonElement item in page)
             {
                 string? uid = FirstString(item, "0020000D");
@@ -97,7 +126,23 @@ public sealed class DicomWebClient
                     throw new DicomWebException(DicomWebError.MalformedResponse, "QIDO-RS returned a study without a Study Instance UID");
                 }
 
-                studies.TryAdd(uid, new DicomWebStudy(uid, Strings(item, "00080061")));
+                if (studies.TryAdd(uid, new DicomWebStudy(uid, Strings(item, "00080061"))))
+                {
+                    added++;
+                }
+            }
+
+            pages++;
+            _options.Progress?.Report(new DicomWebActivity("QIDO-RS", TimeSpan.Zero, studies.Count, pages));
+            if (added == 0)
+            {
+                if (page.Count >= pageSize)
+                {
+                    throw new DicomWebException(DicomWebError.PagingIgnored, string.Create(CultureInfo.InvariantCulture,
+                        $"QIDO-RS ignores 'offset': the page at offset {offset} repeats studies already listed, so studies past the first {studies.Count} cannot be listed; use a server that pages, or a page size above the number of studies"));
+                }
+
+                break;
             }
 
             offset += page.Count;
@@ -175,6 +220,10 @@ public sealed class DicomWebClient
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         timeout.CancelAfter(_options.Timeout);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        using var ticker = _options.Progress is { } progress && _options.ProgressInterval > TimeSpan.Zero
+            ? new Timer(_ => progress.Report(new DicomWebActivity(service, waited.Elapsed, 0, 0)), null, _options.ProgressInterval, _options.ProgressInterval)
+            : null;
         try
         {
             using HttpResponseMessage response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
@@ -200,8 +249,17 @@ public sealed class DicomWebClient
             using var copy = new MemoryStream();
             byte[] chunk = new byte[1 << 16];
             int n;
-            while ((n = await stream.ReadAsync(chunk, timeout.Token).ConfigureAwait(false)) > 0)
+            while (true)
             {
+                // The limit is on silence, not on the whole transfer: every piece that arrives restarts it.
+                timeout.CancelAfter(_options.Timeout);
+                waited.Restart();
+                n = await stream.ReadAsync(chunk, timeout.Token).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    break;
+                }
+
                 if (copy.Length + n > _options.MaxResponseBytes)
                 {
                     throw new DicomWebException(DicomWebError.ResponseTooLarge, $"{service} answer is larger than the configured limit", status);
@@ -214,7 +272,7 @@ public sealed class DicomWebClient
         }
         catch (OperationCanceledException ex) when (!cancellation.IsCancellationRequested)
         {
-            throw new DicomWebException(DicomWebError.Timeout, $"{service} did not answer in time", null, ex);
+            throw new DicomWebException(DicomWebError.Timeout, string.Create(CultureInfo.InvariantCulture, $"{service} {request.Method}: the server sent nothing for {_options.Timeout.TotalSeconds:0.###} s (--timeout)"), null, ex);
         }
         catch (HttpRequestException ex)
         {

@@ -18,8 +18,11 @@ public enum DicomWebError
     /// <summary>STOW-RS stored some instances but reported others as failed.</summary>
     StoreFailed,
 
-    /// <summary>The request did not finish within <see cref="DicomWebClientOptions.Timeout"/>.</summary>
+    /// <summary>The server stayed silent for longer than <see cref="DicomWebClientOptions.Timeout"/>.</summary>
     Timeout,
+
+    /// <summary>QIDO-RS answered a later page with the same studies as before (it ignores <c>offset</c>), so the full list cannot be had.</summary>
+    PagingIgnored,
 }
 
 /// <summary>A failed DICOMweb (PS3.18) request. Messages carry the HTTP method, status and the service (QIDO-RS,

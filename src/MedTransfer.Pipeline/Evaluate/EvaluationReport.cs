@@ -7,7 +7,7 @@ using MedTransfer.Reporting.Provenance;
 
 namespace MedTransfer.Pipeline.Evaluate;
 
-/// <summary>Provenance of an evaluation (RELIABILITY F4): what was evaluated, by which code.</summary>
+/// <summary>Provenance of an evaluation, so its numbers can be traced: what was evaluated, by which code.</summary>
 /// <param name="PredictionsSha256">SHA-256 of the predictions file.</param>
 /// <param name="Code">MedTransfer's version and commit.</param>
 /// <param name="Bootstrap">Resamples and seed of every interval.</param>

@@ -12,7 +12,7 @@ namespace MedTransfer.Pipeline.Evaluate;
 /// <param name="Subgroups">Other grouping columns (sex, age_band, manufacturer, view …).</param>
 public sealed record PredictionRow(string Id, string Patient, int Label, double Score, string Site, string Split, IReadOnlyDictionary<string, string> Subgroups);
 
-/// <summary>What the person who commissions the evaluation states about the model (RELIABILITY G6).</summary>
+/// <summary>What the person who commissions the evaluation states about the model: the report needs it to be read correctly (intended use, data, limitations).</summary>
 public sealed record ModelCard
 {
     /// <summary>Intended use.</summary>

@@ -7,15 +7,23 @@ namespace MedTransfer.Pipeline.Evaluate;
 /// <summary>A predictions table or model card that cannot be used; names the line and column, never a value.</summary>
 public sealed class PredictionTableException : Exception
 {
-    /// <summary>Creates the exception.</summary>
+    /// <summary>Creates the exception for the predictions table.</summary>
     public PredictionTableException(int line, string? column, string detail)
+        : this("predictions", line, column, detail)
+    {
+    }
+
+    /// <summary>Creates the exception for <paramref name="source"/> (e.g. "model card card.json"), so the message names the file that is wrong.</summary>
+    public PredictionTableException(string source, int line, string? column, string detail)
         : base(line > 0
-            ? $"predictions line {line}{(column is null ? string.Empty : $", column '{column}'")}: {detail}"
-            : $"predictions{(column is null ? string.Empty : $", column '{column}'")}: {detail}")
+            ? $"{source} line {line}{(column is null ? string.Empty : $", {Kind(source)} '{column}'")}: {detail}"
+            : $"{source}{(column is null ? string.Empty : $", {Kind(source)} '{column}'")}: {detail}")
     {
         Line = line;
         Column = column;
     }
+
+    private static string Kind(string source) => source.StartsWith("model card", StringComparison.Ordinal) ? "field" : "column";
 
     /// <summary>1-based line, or 0 for the header/file.</summary>
     public int Line { get; }
@@ -177,14 +185,16 @@ public static class PredictionTable
     public static ModelCard ReadCard(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
+        string source = "model card " + System.IO.Path.GetFileName(path);
         try
         {
             return JsonSerializer.Deserialize<ModelCard>(File.ReadAllText(path), new JsonSerializerOptions { PropertyNameCaseInsensitive = true, ReadCommentHandling = JsonCommentHandling.Skip })
-                ?? throw new PredictionTableException(0, null, "the model card is empty");
+                ?? throw new PredictionTableException(source, 0, null, "the model card is empty (JSON null)");
         }
         catch (JsonException ex)
         {
-            throw new PredictionTableException((int)(ex.LineNumber ?? 0) + 1, ex.Path, "the model card is not valid JSON");
+            // The serializer's own message can quote the text it choked on: give its position and path only.
+            throw new PredictionTableException(source, (int)(ex.LineNumber ?? 0) + 1, ex.Path, "not valid JSON, or a value of the wrong type (text, list or object)");
         }
     }
 

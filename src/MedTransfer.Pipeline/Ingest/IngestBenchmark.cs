@@ -45,7 +45,7 @@ public sealed record IngestMeasurement(
 
 /// <summary>
 /// `medtransfer bench ingest`: reads every file under a folder and reports files/s, decoded MB/s and
-/// failures by reason. A bad file never stops the run (RELIABILITY E1). The optional reference runs
+/// failures by reason. A bad file never stops the run. The optional reference runs
 /// Debian's pydicom on the same files in the same run, so a speed ratio compares like with like.
 /// </summary>
 public static class IngestBenchmark
@@ -82,7 +82,7 @@ public static class IngestBenchmark
     /// <param name="threads">Worker threads (1 compares fairly with single-threaded pydicom).</param>
     /// <param name="progress">Receives the number of files done.</param>
     /// <param name="isolateNativeCodecs">When set, files that need a native codec (JPEG-LS, JPEG 2000) are decoded in
-    /// worker processes started with this command, so a codec crash costs one file, not the run (RELIABILITY A7).</param>
+    /// worker processes started with this command, so a codec crash costs one file, not the run.</param>
     /// <param name="minimumSeconds">The folder is read again until this much time was measured (short runs are
     /// dominated by timer and JIT-tiering noise); 0 reads it once.</param>
     /// <param name="cancellationToken">Stops the run.</param>

@@ -40,7 +40,7 @@ public readonly record struct DecodeOutcome(long DecodedBytes, string? Failure);
 /// <summary>
 /// The decode worker: reads one file path per line from <c>input</c>, decodes every frame, answers one line
 /// per file (<c>ok BYTES</c> or <c>fail REASON</c>). Runs in a child process so that a crash inside a native
-/// codec (CharLS, OpenJPEG) kills only the worker, never the batch (RELIABILITY A7).
+/// codec (CharLS, OpenJPEG) kills only the worker, never the batch.
 /// </summary>
 public static class DecodeWorker
 {

@@ -91,10 +91,19 @@ public static partial class ProtocolLoader
 
             root = stream.Documents.Count == 0 ? null : stream.Documents[0].RootNode;
         }
-        catch (YamlException ex)
+        catch (YamlException ex) when (ex.Start.Index < yaml.TrimEnd().Length)
         {
             // YamlDotNet's message text describes the syntax problem only (it echoes no values beyond a key).
             errors.Add(ex.Start, string.Empty, "not valid YAML: " + FirstSentence(ex.Message));
+            throw new ProtocolException(errors.All);
+        }
+        catch (Exception ex) when (ex is YamlException or InvalidOperationException)
+        {
+            // The text ended too early. YamlDotNet then points past the last line, or (for "seeds: [1, 2, 3" followed
+            // by more lines) its scanner throws InvalidOperationException instead of a YamlException: name the
+            // bracket that was never closed, or else the end of the text.
+            (Mark where, string what) = WhereTheTextBreaks(yaml, ex as YamlException);
+            errors.Add(where, string.Empty, "not valid YAML: " + what);
             throw new ProtocolException(errors.All);
         }
 
@@ -143,6 +152,45 @@ public static partial class ProtocolLoader
         }
 
         return null;
+    }
+
+    private static (Mark Where, string What) WhereTheTextBreaks(string yaml, YamlException? reported)
+    {
+        var open = new Stack<NodeEvent>();
+        var parser = new Parser(new StringReader(yaml));
+        try
+        {
+            while (parser.MoveNext())
+            {
+                switch (parser.Current)
+                {
+                    case SequenceStart { Style: SequenceStyle.Flow } or MappingStart { Style: MappingStyle.Flow }:
+                        open.Push((NodeEvent)parser.Current);
+                        break;
+                    case SequenceEnd or MappingEnd when open.Count > 0:
+                        open.Pop();
+                        break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or YamlException)
+        {
+            // Expected: the same failure as the first pass; the stack now holds what was still open.
+        }
+
+        if (open.TryPeek(out NodeEvent? unclosed))
+        {
+            string bracket = unclosed is SequenceStart ? "'['" : "'{'";
+            return (unclosed.Start, $"the {bracket} opened here is never closed (the text ends first)");
+        }
+
+        if (reported is not null)
+        {
+            return (reported.Start, FirstSentence(reported.Message));
+        }
+
+        string[] lines = yaml.Split('\n');
+        return (new Mark(yaml.Length, lines.Length, lines[^1].Length + 1), "the text ends in the middle of a value");
     }
 
     private static ProtocolException Single(string file, string message) => new([new ProtocolError(file, 0, 0, string.Empty, message)]);

@@ -6,7 +6,7 @@ namespace MedTransfer.Pipeline.Sharding;
 
 /// <summary>
 /// One shard of a deterministic partition ("--shard i/n", 1-based i), for running batch diagnosis
-/// or sweeps as Slurm job arrays or Kubernetes Indexed Jobs (ARCHITECTURE.md, "Outgrowing one machine").
+/// or sweeps as Slurm job arrays or Kubernetes Indexed Jobs (how the work grows past one machine without a scheduler of our own).
 /// A work item belongs to exactly one shard, chosen from a stable hash of its key (the first 8 bytes of SHA-256), so
 /// the split does not depend on enumeration order, machine or run.
 /// </summary>

@@ -5,12 +5,12 @@ namespace MedTransfer.Reporting.Html;
 
 /// <summary>
 /// Renders a <see cref="ReportDocument"/> as one self-contained HTML file (figures inlined as PNG data URIs, no
-/// script, no network, print styles), refusing to render when a section that RELIABILITY G6 requires is missing
+/// script, no network, print styles), refusing to render when a section an auditor needs is missing
 /// or empty. All text is HTML-escaped.
 /// </summary>
 public static class HtmlReport
 {
-    /// <summary>Section ids a validation report must have (RELIABILITY G6), with what each must say.</summary>
+    /// <summary>Section ids a validation report must have (a report without them cannot support an audit), with what each must say.</summary>
     public static IReadOnlyDictionary<string, string> RequiredSections { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
     {
         ["intended-use"] = "intended use (and out-of-scope use)",

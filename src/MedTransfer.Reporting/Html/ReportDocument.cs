@@ -69,7 +69,7 @@ public sealed class ReportDocument
     }
 }
 
-/// <summary>The report lacks sections that RELIABILITY G6 requires; it is not rendered.</summary>
+/// <summary>The report lacks sections an audit needs (intended use, data, partitions, preprocessing, model, selection rule, metrics, limitations); it is not rendered.</summary>
 public sealed class ReportIncompleteException : Exception
 {
     /// <summary>Creates the exception listing the missing sections.</summary>

@@ -3,7 +3,7 @@ using System.Reflection;
 namespace MedTransfer.Reporting.Provenance;
 
 /// <summary>
-/// The code version recorded in every report (RELIABILITY F4): the product version and, when the
+/// The code version recorded in every report (so a result can be traced to the code that produced it): the product version and, when the
 /// build ran inside a git checkout, the commit id the SDK appends to the informational version
 /// ("0.1.0+3f2c9a1…").
 /// </summary>

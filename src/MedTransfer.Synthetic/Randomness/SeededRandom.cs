@@ -4,7 +4,7 @@ using System.Text;
 namespace MedTransfer.Synthetic.Randomness;
 
 /// <summary>
-/// The project's deterministic random source (RELIABILITY F1, F3): xoshiro256** (Blackman &amp; Vigna 2018)
+/// The project's deterministic random source (same seed, same numbers on every machine and thread count, so runs repeat bit for bit): xoshiro256** (Blackman &amp; Vigna 2018)
 /// seeded through SplitMix64, with named sub-streams so that adding draws to one part of a generator
 /// never shifts the numbers of another. Same seed → same sequence on every machine and runtime,
 /// unlike <see cref="System.Random"/> whose algorithm is not specified.

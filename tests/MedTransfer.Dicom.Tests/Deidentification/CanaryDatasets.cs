@@ -4,7 +4,7 @@ using MedTransfer.Dicom.Deidentification;
 namespace MedTransfer.Dicom.Tests.Deidentification;
 
 /// <summary>
-/// RELIABILITY C1 inputs, built in code: a unique canary in every attribute of PS3.15 Table E.1-1 (all of
+/// De-identification canaries, built in code: a unique canary in every attribute of PS3.15 Table E.1-1 (all of
 /// them have a Basic Profile action other than K), at the top level and inside sequence items two levels
 /// down, in private elements (creator, values, a private sequence) and, as a non-ASCII canary, in names
 /// encoded in UTF-8 (ISO_IR 192).

@@ -3,7 +3,7 @@ using Xunit;
 
 namespace MedTransfer.Dicom.Tests.Deidentification;
 
-/// <summary>RELIABILITY C5: burned-in annotation is never claimed clean by the engine.</summary>
+/// <summary>Burned-in annotation is never claimed clean by the engine.</summary>
 public sealed class DeidentifierBurnedInAnnotationTests
 {
     private static readonly DicomTag _burnedIn = new(0x0028, 0x0301);

@@ -5,7 +5,7 @@ using Xunit;
 
 namespace MedTransfer.Dicom.Tests.Deidentification;
 
-/// <summary>RELIABILITY C1 and D1: no canary byte anywhere in the output file, the warnings or the failure records.</summary>
+/// <summary>No canary byte anywhere in the output file, the warnings or the failure records.</summary>
 public sealed class DeidentifierCanaryTests : IDisposable
 {
     private readonly string _dir = TestPaths.NewTempDirectory("deid-c1");

@@ -5,7 +5,7 @@ using Xunit;
 
 namespace MedTransfer.Dicom.Tests.Deidentification;
 
-/// <summary>RELIABILITY D2 (derived names stay inside the output root) and E1 (a bad file never stops a folder run).</summary>
+/// <summary>Derived names stay inside the output root, and a bad file never stops a folder run.</summary>
 public sealed class DeidentifierFileSystemTests : IDisposable
 {
     private readonly string _dir = TestPaths.NewTempDirectory("deid-fs");
@@ -191,7 +191,7 @@ public sealed class DeidentifierFileSystemTests : IDisposable
         {
             file.Save(ms);
             byte[] bytes = ms.ToArray();
-            "MZ\x90\0ELF"u8.CopyTo(bytes); // a hostile preamble (RELIABILITY A9)
+            "MZ\x90\0ELF"u8.CopyTo(bytes); // a hostile preamble: executable bytes
             File.WriteAllBytes(input, bytes);
         }
 

@@ -3,7 +3,7 @@ using Xunit;
 
 namespace MedTransfer.Dicom.Tests.Deidentification;
 
-/// <summary>RELIABILITY C2: the output says it was de-identified, how, and with which options.</summary>
+/// <summary>The output says it was de-identified, how, and with which options.</summary>
 public sealed class DeidentifierMarkingTests
 {
     [Fact]

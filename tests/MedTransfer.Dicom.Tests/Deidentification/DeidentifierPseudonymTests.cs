@@ -5,7 +5,7 @@ using Xunit;
 
 namespace MedTransfer.Dicom.Tests.Deidentification;
 
-/// <summary>RELIABILITY C4: pseudonyms are keyed, consistent per patient, and not a plain hash of the identifier.</summary>
+/// <summary>Pseudonyms are keyed, consistent per patient, and not a plain hash of the identifier.</summary>
 public sealed class DeidentifierPseudonymTests
 {
     [Fact]

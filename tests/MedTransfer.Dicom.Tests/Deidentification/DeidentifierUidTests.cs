@@ -5,7 +5,7 @@ using Xunit;
 
 namespace MedTransfer.Dicom.Tests.Deidentification;
 
-/// <summary>RELIABILITY C3: replacement UIDs are consistent across a set, across runs with one key, and references follow.</summary>
+/// <summary>Replacement UIDs are consistent across a set, across runs with one key, and references follow.</summary>
 public sealed partial class DeidentifierUidTests : IDisposable
 {
     private readonly string _dir = TestPaths.NewTempDirectory("deid-uid");

@@ -6,7 +6,7 @@ namespace MedTransfer.Dicom.Tests.Dictionary;
 
 /// <summary>
 /// The committed dictionary must be exactly what tools/dictgen/dictgen.py makes from the Debian package
-/// python3-pydicom (STYLE.md: generated files are reproducible from a committed script, never hand-edited).
+/// python3-pydicom (generated files are reproducible from a committed script, never hand-edited).
 /// </summary>
 public sealed class DictionaryGeneratorTests
 {

@@ -106,7 +106,7 @@ public sealed class DicomImageTests
     [Fact]
     public void PresentationFloats_Monochrome1CopyOfAnImage_EqualsTheMonochrome2Original()
     {
-        // RELIABILITY B1: the MONOCHROME1 copy stores 4095 − v; after inversion both read "bright = dense".
+        // The MONOCHROME1 copy stores 4095 − v; after inversion both read "bright = dense".
         ushort[] values = [0, 100, 2048, 4000, 4095, 17];
         DicomDataset mono2 = Monochrome(2, 3, 16, 12, "MONOCHROME2");
         DicomDataset mono1 = Monochrome(2, 3, 16, 12, "MONOCHROME1");

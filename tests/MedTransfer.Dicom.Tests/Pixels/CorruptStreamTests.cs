@@ -5,7 +5,7 @@ using Xunit;
 namespace MedTransfer.Dicom.Tests.Pixels;
 
 /// <summary>
-/// RELIABILITY.md A7: truncated and bit-flipped JPEG lossless, JPEG-LS, JPEG 2000 and RLE streams of the real
+/// Truncated and bit-flipped JPEG lossless, JPEG-LS, JPEG 2000 and RLE streams of the real
 /// dcm_qa_ts image end in <see cref="DicomFormatException"/> (CorruptPixelStream) or a complete frame, never in
 /// another exception or a crash of the test host (CharLS and OpenJPEG run in this process).
 /// </summary>
@@ -142,7 +142,7 @@ public sealed class CorruptStreamTests
     }
 }
 
-/// <summary>Byte-array regressions for fuzzing findings (RELIABILITY.md A8), built in code.</summary>
+/// <summary>Byte-array regressions for fuzzing findings, built in code.</summary>
 public sealed class Jpeg2000SizRegressionTests
 {
     /// <summary>A minimal codestream: SOC, SIZ (one 8-bit component), then EOC. The SIZ check runs before the

@@ -189,7 +189,7 @@ public sealed class NativePixelDecoderTests
     }
 }
 
-/// <summary>RELIABILITY.md A3/A6: a huge declared frame backed by a few bytes is rejected before the frame buffer exists.</summary>
+/// <summary>A huge declared frame backed by a few bytes is rejected before the frame buffer exists.</summary>
 public sealed class AllocationBeforeValidationTests
 {
     private static readonly PixelModule _huge = Modules.Mono(30000, 30000, 16, 16); // 1.8 GB, under the 2 GiB frame limit

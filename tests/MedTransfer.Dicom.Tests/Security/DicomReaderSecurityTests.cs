@@ -5,7 +5,7 @@ using Xunit;
 
 namespace MedTransfer.Dicom.Tests.Security;
 
-/// <summary>One test per RELIABILITY.md section A row that concerns the reader, with hostile bytes built in code.</summary>
+/// <summary>One test per kind of hostile input the reader must survive (not DICOM, truncated, lying lengths, deep nesting, oversized pixel modules, ...), with hostile bytes built in code.</summary>
 public class DicomReaderSecurityTests
 {
     private static readonly DicomReaderOptions Strict = HostileInput.Strict;

@@ -4,7 +4,7 @@ using Xunit;
 namespace MedTransfer.Dicom.Tests.Security;
 
 /// <summary>
-/// RELIABILITY A8: seeded mutation fuzzing of the reader, seeded with generated files of every writable
+/// Seeded mutation fuzzing of the reader, seeded with generated files of every writable
 /// transfer syntax. Only <see cref="DicomFormatException"/> may escape; every finding becomes a regression test.
 /// </summary>
 public class MutationFuzzTests

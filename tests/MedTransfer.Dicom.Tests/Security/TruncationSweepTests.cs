@@ -4,7 +4,7 @@ using Xunit;
 
 namespace MedTransfer.Dicom.Tests.Security;
 
-/// <summary>RELIABILITY A2: valid generated files cut at (nearly) every offset.</summary>
+/// <summary>Valid generated files cut at (nearly) every offset: a typed error or a tolerant result, never a hang or a crash.</summary>
 public class TruncationSweepTests
 {
     internal static readonly string[] Names = ["explicit", "explicit-defined", "implicit", "big-endian", "deflated", "encapsulated", "encapsulated-defined"];

@@ -14,7 +14,7 @@ public sealed class XrayNormalizerTests
     [InlineData(VoiMode.UseFileWindow, true)]
     public void Normalize_Monochrome1AndMonochrome2CopiesOfOneImage_GiveTheSameTensor(VoiMode voi, bool windowed)
     {
-        // RELIABILITY B1: the MONOCHROME1 copy stores 4095 − v. With a window, the MONOCHROME1 file carries the mirrored
+        // The MONOCHROME1 copy stores 4095 − v. With a window, the MONOCHROME1 file carries the mirrored
         // window: PS3.3 C.11.2.1.2.1 LINEAR uses (x − (c − 0.5))/(w − 1), so the mirror of centre c is 4096 − c.
         const int W = 61;
         const int H = 47;

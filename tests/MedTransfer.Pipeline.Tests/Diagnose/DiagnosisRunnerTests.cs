@@ -70,7 +70,7 @@ public sealed class DiagnosisRunnerTests : IDisposable
         string[] quarantine = File.ReadAllLines(Path.Combine(outDir, DiagnosisOutputs.QuarantineFile));
         Assert.Equal(poisons.Count, quarantine.Length);
 
-        // Without --include-identifiers (RELIABILITY D1): the same keys and scores, but no Study Instance UID, patient
+        // Without --include-identifiers (nothing that identifies a patient may reach the outputs): the same keys and scores, but no Study Instance UID, patient
         // ID or name anywhere — not even in paths, which here hold patient IDs.
         Run(input, model, "private", identifiers: false);
         Dictionary<string, string[]> privateRows = DiagnosisTestData.ReadCsv(Path.Combine(_dir, "private", DiagnosisOutputs.PredictionsFile));

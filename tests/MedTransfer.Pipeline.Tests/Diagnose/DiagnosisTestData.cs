@@ -33,7 +33,7 @@ internal static class DiagnosisTestData
         return copies;
     }
 
-    /// <summary>RELIABILITY A1/A2/A6 poisons, each in its own study: truncated, not DICOM, no pixel data, huge dimensions.</summary>
+    /// <summary>Poison files, each in its own study: truncated, not DICOM, no pixel data, huge dimensions.</summary>
     public static IReadOnlyList<string> WritePoisons(string folder, string template)
     {
         string dir = Path.Combine(folder, "poison");
