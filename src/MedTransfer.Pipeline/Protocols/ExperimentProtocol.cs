@@ -6,7 +6,7 @@ using MedTransfer.Imaging.Splits;
 namespace MedTransfer.Pipeline.Protocols;
 
 /// <summary>
-/// A validated experiment protocol (STYLE.md rule 12: protocols are code), as read by <see cref="ProtocolLoader"/>
+/// A validated experiment protocol (protocols are code: versioned, validated, hashed into every report), as read by <see cref="ProtocolLoader"/>
 /// from a YAML file whose schema protocols/README.md documents field by field. Every default is filled in; paths
 /// are absolute (resolved against the protocol file's folder) while <see cref="DataSource.Path"/> keeps the text as
 /// written for the hash. Immutable: <c>with</c> expressions give variants (e.g. one method of a sweep).
@@ -103,7 +103,7 @@ public sealed record SplitSpec
     /// <summary>Split seed, independent of the training seeds so every seed sees the same partitions. Default 42.</summary>
     public int Seed { get; init; } = 42;
 
-    /// <summary>The equivalent <see cref="SplitOptions"/> (patients are the unit, always: RELIABILITY G1).</summary>
+    /// <summary>The equivalent <see cref="SplitOptions"/> (patients are the unit, always: a patient in two partitions would leak into the test metrics).</summary>
     public SplitOptions ToSplitOptions() => new()
     {
         Train = Train,
@@ -347,7 +347,7 @@ public sealed record ReportSpec
     /// <summary>Embedding figure. Default pca.</summary>
     public EmbeddingPlot Embeddings { get; init; } = EmbeddingPlot.Pca;
 
-    /// <summary>Intended use stated in the report (RELIABILITY G6: the report refuses to render without one). Default empty.</summary>
+    /// <summary>Intended use stated in the report (the report refuses to render without one). Default empty.</summary>
     public string IntendedUse { get; init; } = string.Empty;
 
     /// <summary>Uses the model is not meant for. Default empty.</summary>

@@ -4,7 +4,7 @@ using MedTransfer.Pipeline.Evaluate;
 namespace MedTransfer.Pipeline.Protocols;
 
 /// <summary>
-/// Describes a protocol in the words of the validation report's required sections (RELIABILITY G6), so that a run
+/// Describes a protocol in the words of the validation report's required sections, so that a run
 /// can render its report from the protocol alone: data sources, partitions, preprocessing (with the recipe hash),
 /// model, adaptation, selection rule, plus the intended use and limitations the protocol's <c>report</c> block states.
 /// </summary>
@@ -20,7 +20,9 @@ public static class ProtocolCard
         ModelSpec m = protocol.Model;
         string sources = string.Join("; ", d.Sources.Select(x => $"{x.Path} ({(x.Kind == DataSourceKind.Folder ? "folder" : "manifest")})"));
         string labels = d.Labels is null ? "labels from the manifest" : $"labels from {d.Labels.Path} (key {ProtocolNames.Of(d.Labels.Key)}, column {d.Labels.Column})";
-        string length = t.Iterations is { } i ? Invariant($"{i} iterations") : Invariant($"{t.Epochs} epochs");
+        string length = t.Iterations is { } i ? Invariant($"{i} iterations") : Invariant($"{t.Epochs} epochs (steps = epochs × ⌈labelled training images / batch⌉)");
+        string stopping = t.EarlyStopping is { } e ? Invariant($", early stopping on {ProtocolNames.Of(e.Signal)} (patience {e.Patience}, every {e.Every} steps)") : string.Empty;
+        string augmentation = t.Augmentation == new AugmentationSpec() ? "no augmentation" : "augmentation (see the resolved protocol)";
         return new ModelCard
         {
             IntendedUse = protocol.Report.IntendedUse,
@@ -28,7 +30,7 @@ public static class ProtocolCard
             DataSources = $"{(d.Modality == ProtocolModality.Xray ? "X-ray" : "MRI")}: {sources}; {labels}; site rule {d.Site}; source sites {string.Join(", ", d.SourceSites)}; target sites {string.Join(", ", d.TargetSites)}.",
             Partitions = Invariant($"Patient-level split {s.Train:0.###}/{s.Val:0.###}/{s.Test:0.###} (train/val/test) over every site, stratified by {ProtocolNames.Of(s.Stratify)}, split seed {s.Seed}; no patient is in two partitions."),
             Preprocessing = Preprocessing(protocol.Preprocessing),
-            Model = Invariant($"Protocol {protocol.Name} (sha256 {protocol.ComputeHash()}). {ProtocolNames.Of(m.Backbone)} backbone, {ProtocolNames.Of(m.Head)} head, {Strategy(m)}; {ProtocolNames.Of(t.Optimizer)} lr {t.Lr}, weight decay {t.WeightDecay}, batch {t.BatchSize}, {length}, {ProtocolNames.Of(t.Schedule)} schedule; seeds {string.Join(", ", protocol.Seeds)}."),
+            Model = Invariant($"Protocol {protocol.Name} (sha256 {protocol.ComputeHash()}). {ProtocolNames.Of(m.Backbone)} backbone, {ProtocolNames.Of(m.Head)} head, {Strategy(m)}; {ProtocolNames.Of(t.Optimizer)}, backbone lr {t.Lr} and new layers × {m.HeadLrMultiplier}, weight decay {t.WeightDecay}, batch {t.BatchSize}, at most {length}, {ProtocolNames.Of(t.Schedule)} schedule{stopping}, {augmentation}; seeds {string.Join(", ", protocol.Seeds)}."),
             Adaptation = Adaptation(protocol),
             SelectionRule = Selection(protocol.Selection),
             Limitations = protocol.Report.Limitations,
@@ -46,14 +48,20 @@ public static class ProtocolCard
         return Invariant($"MRI recipe sha256 {p.RecipeHash}: {(m.ReorientToRas ? "RAS reorientation" : "native orientation")}, {ProtocolNames.Of(m.Foreground)} foreground, {ProtocolNames.Of(m.Standardize)} standardisation, {ProtocolNames.Of(m.Slices.Axis)} slabs of {m.Slices.SlabThickness}, slices resized to {p.MriSliceSize} px.");
     }
 
-    private static string Strategy(ModelSpec m) => m.Strategy switch
+    private static string Strategy(ModelSpec m)
     {
-        FineTuningStrategy.Discriminative => Invariant($"discriminative fine-tuning (backbone lr × {m.DiscriminativeLrDecay})"),
-        FineTuningStrategy.GradualUnfreezing => Invariant($"gradual unfreezing (one stage every {m.UnfreezeEvery} iterations)"),
-        FineTuningStrategy.L2Sp => Invariant($"L2-SP fine-tuning (α {m.L2SpAlpha}, β {m.L2SpBeta})"),
-        FineTuningStrategy.FeatureExtraction => "feature extraction (frozen backbone)",
-        _ => "full fine-tuning",
-    };
+        string strategy = m.Strategy switch
+        {
+            FineTuningStrategy.Discriminative => Invariant($"discriminative fine-tuning (each stage below the top at lr × {m.DiscriminativeLrDecay}^k)"),
+            FineTuningStrategy.GradualUnfreezing => Invariant($"gradual unfreezing (one stage more every {m.UnfreezeEvery} iterations)"),
+            FineTuningStrategy.L2Sp => Invariant($"L2-SP fine-tuning (α {m.L2SpAlpha}, β {m.L2SpBeta})"),
+            FineTuningStrategy.FeatureExtraction => "feature extraction (frozen backbone)",
+            _ => "full fine-tuning",
+        };
+        return m.TrainableFrom is { } from && from != TrainableStage.Stem && m.Strategy != FineTuningStrategy.FeatureExtraction
+            ? $"{strategy} from {ProtocolNames.Of(from)} on (earlier stages frozen, their BatchNorm statistics too)"
+            : strategy;
+    }
 
     private static string Adaptation(ExperimentProtocol protocol)
     {
@@ -71,11 +79,11 @@ public static class ProtocolCard
 
     private static string Selection(SelectionRule rule) => rule switch
     {
-        SelectionRule.SourceVal => "Source-validation AUROC (no target labels).",
-        SelectionRule.Im => "Information maximisation on unlabelled target data (no target labels).",
-        SelectionRule.Snd => "Soft neighbourhood density on unlabelled target data (no target labels).",
-        SelectionRule.Dev => "Deep embedded validation: importance-weighted source validation (no target labels).",
-        _ => "ORACLE: checkpoints selected with target-test labels; an upper bound, not a deployable result.",
+        SelectionRule.SourceVal => "Each run's checkpoint with the best source-validation AUROC (no target labels).",
+        SelectionRule.Im => "Each run's checkpoint with the best information maximisation on the unlabelled target training images (no target labels).",
+        SelectionRule.Snd => "Each run's checkpoint with the best soft neighbourhood density on the unlabelled target training images (no target labels).",
+        SelectionRule.Dev => "Each run's checkpoint with the lowest deep-embedded-validation risk: source-validation loss weighted by a domain classifier's density ratios (no target labels).",
+        _ => "ORACLE: each run's checkpoint with the best AUROC on the target validation partition, using its labels; an upper bound, not a deployable result.",
     };
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

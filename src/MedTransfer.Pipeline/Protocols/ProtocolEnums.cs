@@ -3,7 +3,7 @@ namespace MedTransfer.Pipeline.Protocols;
 /// <summary>The imaging modality of a protocol's data (<c>data.modality</c>): it picks the preprocessing recipe.</summary>
 public enum ProtocolModality
 {
-    /// <summary>Projection radiographs (CR/DX, PNG/JPEG): the X-ray recipe of METHODS.md.</summary>
+    /// <summary>Projection radiographs (CR/DX, PNG/JPEG): the X-ray recipe (docs/METHODS.md).</summary>
     Xray,
 
     /// <summary>MR series or NIfTI volumes, cut into slices for a 2-D backbone: the MRI recipe.</summary>
@@ -36,10 +36,10 @@ public enum SplitStratification
 /// <summary>The backbone (<c>model.backbone</c>).</summary>
 public enum BackboneKind
 {
-    /// <summary>ResNet-18 with the ImageNet weights of Microsoft.ML.DnnImageFeaturizer.ResNet18 (ARCHITECTURE.md).</summary>
+    /// <summary>ResNet-18 with the ImageNet weights of Microsoft.ML.DnnImageFeaturizer.ResNet18 (docs/ARCHITECTURE.md).</summary>
     ResNet18ImageNet,
 
-    /// <summary>The same architecture with a fresh Kaiming initialisation (the "from scratch" control of METHODS.md).</summary>
+    /// <summary>The same architecture with a fresh Kaiming initialisation (the "from scratch" control: did ImageNet transfer help at all?).</summary>
     ResNet18Scratch,
 }
 
@@ -49,7 +49,7 @@ public enum HeadKind
     /// <summary>One linear layer on the pooled features.</summary>
     Linear,
 
-    /// <summary>Bottleneck (linear, BatchNorm, ReLU) then linear: tllib's default (METHODS.md).</summary>
+    /// <summary>Bottleneck (linear, BatchNorm, ReLU) then linear: tllib's default.</summary>
     Bottleneck,
 }
 
@@ -151,7 +151,7 @@ public enum EarlyStoppingSignal
 
 /// <summary>
 /// The training regimes a protocol can name: domain-adaptation methods (<c>adaptation.methods</c>) and baselines
-/// (<c>baselines</c>). Definitions and defaults are those of METHODS.md.
+/// (<c>baselines</c>). Definitions and defaults are those of docs/METHODS.md.
 /// </summary>
 public enum TrainingMethod
 {
@@ -192,7 +192,7 @@ public enum TrainingMethod
     AdaBn,
 }
 
-/// <summary>The λ schedule of adversarial and discrepancy losses (<c>adaptation.lambda_schedule</c>), METHODS.md.</summary>
+/// <summary>The λ schedule of adversarial and discrepancy losses (<c>adaptation.lambda_schedule</c>).</summary>
 public enum LambdaSchedule
 {
     /// <summary>λ_p = 2/(1+exp(−10·p)) − 1, p = step/total steps (Ganin et al.).</summary>
@@ -205,7 +205,7 @@ public enum LambdaSchedule
     Constant,
 }
 
-/// <summary>How the checkpoint (and any swept hyperparameter) is selected (<c>selection</c>); METHODS.md.</summary>
+/// <summary>How the checkpoint (and any swept hyperparameter) is selected (<c>selection</c>).</summary>
 public enum SelectionRule
 {
     /// <summary>Source-validation AUROC.</summary>

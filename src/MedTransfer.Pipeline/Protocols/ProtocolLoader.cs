@@ -506,7 +506,7 @@ public static partial class ProtocolLoader
 
             if (s.String("by", "patient") is { } by && by != "patient")
             {
-                s.Error("by", "only 'patient' is supported: no patient may be in two partitions (RELIABILITY G1)");
+                s.Error("by", "only 'patient' is supported: no patient may be in two partitions, or the test metrics would be inflated by images the model has seen");
             }
 
             var split = new SplitSpec
@@ -852,7 +852,7 @@ public static partial class ProtocolLoader
 
             if (adaptation.Methods.Count > 0 && !baselines.Contains(TrainingMethod.SourceOnly))
             {
-                top.Error("baselines", "include source-only: every adapted model is reported beside the source-only baseline (RELIABILITY G3)");
+                top.Error("baselines", "include source-only: every adapted model is reported beside the source-only baseline, or negative transfer cannot be measured");
             }
 
             if (adaptation.Methods.Count == 0 && baselines.Count == 0)

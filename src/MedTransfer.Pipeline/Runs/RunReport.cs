@@ -11,7 +11,7 @@ using MedTransfer.Reporting.Html;
 namespace MedTransfer.Pipeline.Runs;
 
 /// <summary>
-/// The audit report of `medtransfer run` (issues #8, #9): the full validation report of the selected method's
+/// The audit report of `medtransfer run`: the full validation report of the selected method's
 /// predictions (<see cref="EvaluationReport"/>) plus methods and seeds, negative transfer, transferability, feature
 /// bias, the shortcut check, training curves, embeddings and reproducibility; and the matching results.json.
 /// </summary>
@@ -59,13 +59,14 @@ public static class RunReport
         ReportDocument evaluation = EvaluationReport.Build(selected, card, provenance, rows);
         var doc = new ReportDocument(
             "MedTransfer run report",
-            string.Create(CultureInfo.InvariantCulture, $"Protocol {run.ProtocolName}: {run.Summary.Count} method(s), {run.Runs.Count} run(s) on {run.Device}; selected method {run.SelectedMethod}. {evaluation.Subtitle}."));
+            string.Create(CultureInfo.InvariantCulture, $"Protocol {run.ProtocolName}: {run.Summary.Count} method(s), {run.Runs.Count} run(s) on {run.Device}; reported model {run.SelectedMethod}, seed {run.SelectedSeed}. {evaluation.Subtitle}."));
 
         foreach (ReportSection s in evaluation.Sections.Where(s => !s_tail.Contains(s.Id)))
         {
             doc.Add(s.Id, s.Title, [.. s.Blocks]);
         }
 
+        doc.Add("site-counts", "Images per site", SiteCountBlocks(run));
         doc.Add("methods", "Methods and seeds", MethodsBlocks(run));
         doc.Add("negative-transfer", "Negative transfer", NegativeTransferBlocks(run));
         doc.Add("transferability", "Transferability before training", TransferabilityBlocks(run));
@@ -146,6 +147,33 @@ public static class RunReport
         }
     }
 
+    private static ReportBlock[] SiteCountBlocks(RunResults run)
+    {
+        if (run.Sites.Count == 0)
+        {
+            return [new Paragraph("No per-site counts were recorded.")];
+        }
+
+        var blocks = new List<ReportBlock>
+        {
+            new TableBlock(
+                ["Site", "Role", "Indexed", "Labelled", "Unlabelled (not used)", "Could not be read", "Used"],
+                [.. run.Sites.Select(c => (IReadOnlyList<string>)
+                [
+                    c.Site, c.Role,
+                    c.Indexed.ToString(CultureInfo.InvariantCulture), c.Labelled.ToString(CultureInfo.InvariantCulture),
+                    c.Unlabelled.ToString(CultureInfo.InvariantCulture), c.Quarantined.ToString(CultureInfo.InvariantCulture), c.Used.ToString(CultureInfo.InvariantCulture),
+                ])],
+                "Images of each protocol site: found by the indexer, with a 0/1 label, without one, labelled but unreadable (see quarantine.txt), and used in the partitions"),
+        };
+        if (run.Sites.Any(c => c.Unlabelled > 0 || c.Quarantined > 0))
+        {
+            blocks.Add(new Callout("Some images of the protocol's sites were not used (no label, or unreadable): the results describe the images that were.", "warning"));
+        }
+
+        return [.. blocks];
+    }
+
     private static ReportBlock[] MethodsBlocks(RunResults run)
     {
         var blocks = new List<ReportBlock>();
@@ -159,7 +187,7 @@ public static class RunReport
                 ["Method", "Target AUROC (mean ± sd)", "Source AUROC (mean ± sd)", "Seeds"],
                 [.. run.Summary.Select(m => (IReadOnlyList<string>)
                 [
-                    m.Method + (m.Method == run.SelectedMethod ? " (selected)" : string.Empty),
+                    m.Method + (m.Method == run.SelectedMethod ? $" (reported: seed {run.SelectedSeed.ToString(CultureInfo.InvariantCulture)})" : string.Empty),
                     $"{Fmt(m.TargetAurocMean)} ± {Fmt(m.TargetAurocSd)}",
                     $"{Fmt(m.SourceAurocMean)} ± {Fmt(m.SourceAurocSd)}",
                     m.Seeds.ToString(CultureInfo.InvariantCulture),
@@ -184,7 +212,7 @@ public static class RunReport
         else
         {
             blocks.Add(new TableBlock(
-                ["Method", "Seed", "Target AUROC", "Source AUROC", "Target accuracy", "Steps", "Seconds", "Selection rule"],
+                ["Method", "Seed", "Target AUROC", "Source AUROC", "Target accuracy", "Steps", "Kept step", "Trains from", "Seconds", "Selection rule"],
                 [.. run.Runs.Select(r => (IReadOnlyList<string>)
                 [
                     r.Method,
@@ -192,7 +220,9 @@ public static class RunReport
                     Fmt(r.TargetAuroc),
                     Fmt(r.SourceAuroc),
                     Fmt(r.TargetAccuracy),
-                    r.Steps.ToString(CultureInfo.InvariantCulture),
+                    r.Steps.ToString(CultureInfo.InvariantCulture) + (r.StoppedEarly ? " (stopped early)" : string.Empty),
+                    r.SelectedStep.ToString(CultureInfo.InvariantCulture),
+                    r.TrainableFrom == "head" ? "head only (frozen backbone)" : r.TrainableFrom,
                     r.Seconds.ToString("F1", CultureInfo.InvariantCulture),
                     r.IsOracle ? $"ORACLE: {r.SelectedBy} (looked at target labels)" : r.SelectedBy,
                 ])],
@@ -203,7 +233,7 @@ public static class RunReport
         if (oracle.Length > 0)
         {
             blocks.Add(new Callout(
-                $"ORACLE: {oracle.Length} run(s) ({string.Join(", ", oracle.Select(r => r.Method).Distinct(StringComparer.Ordinal))}) kept the checkpoint chosen with target labels. Their target numbers are an upper bound that a deployment without target labels cannot reach (RELIABILITY G2).",
+                $"ORACLE: {oracle.Length} run(s) ({string.Join(", ", oracle.Select(r => r.Method).Distinct(StringComparer.Ordinal))}) kept the checkpoint chosen with target labels. Their target numbers are an upper bound that a deployment without target labels cannot reach.",
                 "risk"));
         }
 
@@ -404,6 +434,11 @@ public static class RunReport
 
     private static ReportBlock[] EmbeddingBlocks(RunResults run)
     {
+        if (!run.EmbeddingsRequested)
+        {
+            return [new Paragraph("The protocol turned the embedding figures off (report.embeddings: none).")];
+        }
+
         if (run.Embeddings.Count == 0)
         {
             return [new Paragraph("No embedding was computed (the run extracted no test-partition features).")];
@@ -431,6 +466,7 @@ public static class RunReport
             new("Protocol", run.ProtocolName),
             new("Protocol hash", run.ProtocolHash),
             new("Data manifest SHA-256", run.ManifestSha256),
+            new("Pseudonym key fingerprint", run.PseudonymKeyFingerprint + " (the same fingerprint means the same keyed pseudonyms; not the key)"),
             new("Device", run.Device),
             new("Wall time", string.Create(CultureInfo.InvariantCulture, $"{run.Seconds:F1} s")),
         ]),

@@ -50,7 +50,7 @@ public enum TrainingInputError
 
 /// <summary>
 /// The inputs of a training run are unusable; the message says what to change. Messages never carry
-/// identifiers or paths from the manifest (RELIABILITY D1), only counts and label values.
+/// identifiers or paths from the manifest (paths can hold patient names), only counts and label values.
 /// </summary>
 public sealed class TrainingInputException : Exception
 {

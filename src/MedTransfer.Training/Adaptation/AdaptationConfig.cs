@@ -20,7 +20,7 @@ public enum CdanMapKind
 /// <summary>
 /// A serializable adaptation-method choice and its hyperparameters. <see cref="Method"/> is one of
 /// <see cref="AdaptationMethods.Names"/>; fields a method does not use are ignored by it. Defaults follow tllib and
-/// METHODS.md. Round-trips through System.Text.Json (<see cref="ToJson"/>, <see cref="FromJson"/>).
+/// docs/METHODS.md. Round-trips through System.Text.Json (<see cref="ToJson"/>, <see cref="FromJson"/>).
 /// </summary>
 public sealed record AdaptationConfig
 {

@@ -3,16 +3,16 @@ using static TorchSharp.torch;
 namespace MedTransfer.Training.Adaptation;
 
 /// <summary>
-/// The domain-adaptation losses of METHODS.md as pure tensor functions. Every function returns a new tensor that the
+/// The domain-adaptation losses of docs/METHODS.md as pure tensor functions. Every function returns a new tensor that the
 /// caller owns (use a dispose scope); intermediate tensors are disposed inside. Notation: B_s, B_t batch sizes,
 /// d feature width, C classes.
 /// </summary>
 public static class AdaptationLosses
 {
-    /// <summary>The ε in H(p) = −Σ p·log(p + ε) (tllib's <c>entropy</c>; METHODS.md).</summary>
+    /// <summary>The ε in H(p) = −Σ p·log(p + ε) (tllib's <c>entropy</c>).</summary>
     public const double EntropyEpsilon = 1e-5;
 
-    /// <summary>The MK-MMD bandwidth multipliers α_u ∈ {2⁻³, 2⁻², 2⁻¹, 2⁰, 2¹} (METHODS.md, tllib's DAN default).</summary>
+    /// <summary>The MK-MMD bandwidth multipliers α_u ∈ {2⁻³, 2⁻², 2⁻¹, 2⁰, 2¹} (tllib's DAN default).</summary>
     public static IReadOnlyList<double> DefaultKernelAlphas { get; } = [0.125, 0.25, 0.5, 1.0, 2.0];
 
     /// <summary>Per-row entropy H(p) = −Σ_c p_c·log(p_c + 1e−5). Input B×C probabilities, output B.</summary>
@@ -75,7 +75,7 @@ public static class AdaptationLosses
 
     /// <summary>
     /// CDAN's multilinear map h = p ⊗ f per sample (Long et al., NeurIPS 2018): B×d features and B×C probabilities →
-    /// B×(C·d) with h[i, c·d + k] = p[i,c]·f[i,k]. The caller detaches p (METHODS.md: ŷ detached).
+    /// B×(C·d) with h[i, c·d + k] = p[i,c]·f[i,k]. The caller detaches p (so the discriminator does not train the classifier through p).
     /// </summary>
     public static Tensor MultilinearMap(Tensor features, Tensor probabilities)
     {

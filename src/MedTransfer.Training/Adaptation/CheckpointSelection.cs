@@ -5,11 +5,11 @@ namespace MedTransfer.Training.Adaptation;
 /// <param name="SelectedIndex">Index of the chosen checkpoint (the first one on ties).</param>
 /// <param name="Scores">The criterion per checkpoint.</param>
 /// <param name="HigherIsBetter">True when the largest score wins; false for risks (DEV).</param>
-/// <param name="IsOracle">True only when target labels were used (RELIABILITY G2): such a result must be labelled "oracle".</param>
+/// <param name="IsOracle">True only when target labels were used: such a result is an upper bound and must be labelled "oracle".</param>
 public sealed record SelectionResult(string Selector, int SelectedIndex, IReadOnlyList<double> Scores, bool HigherIsBetter, bool IsOracle);
 
 /// <summary>
-/// Label-free checkpoint selection for domain adaptation (METHODS.md): never on target-test labels, except through the
+/// Label-free checkpoint selection for domain adaptation (docs/METHODS.md): never on target-test labels, except through the
 /// explicitly named oracle selector whose result says <see cref="SelectionResult.IsOracle"/>. Inputs are plain arrays
 /// (rows = samples) of logits, probabilities or features computed by the caller for each checkpoint; no model is run.
 /// Entropies use the natural logarithm with 0·log 0 = 0.

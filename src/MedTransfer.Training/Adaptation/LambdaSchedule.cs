@@ -23,7 +23,7 @@ public enum LambdaScheduleKind
 }
 
 /// <summary>
-/// A named λ schedule for gradient reversal (METHODS.md, DANN). The same value also scales the transfer loss of the
+/// A named λ schedule for gradient reversal (DANN, Ganin et al. 2016). The same value also scales the transfer loss of the
 /// non-adversarial methods only when <see cref="AdaptationConfig.ScheduleTransferWeight"/> is set.
 /// </summary>
 /// <param name="Kind">Which formula.</param>

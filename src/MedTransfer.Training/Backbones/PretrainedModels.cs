@@ -4,7 +4,7 @@ namespace MedTransfer.Training.Backbones;
 
 /// <summary>
 /// Finds the ImageNet ResNet-18 of the NuGet package <c>Microsoft.ML.DnnImageFeaturizer.ResNet18</c>
-/// (PLATFORM.md): the build copies its two ONNX files to <c>models/resnet18/</c> next to the
+/// (docs/PLATFORM.md): the build copies its two ONNX files to <c>models/resnet18/</c> next to the
 /// assemblies; <c>MEDTRANSFER_MODELS</c> overrides the folder; the restored package folder is the
 /// last resort.
 /// </summary>

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 
 namespace MedTransfer.Training.Checkpoints;
 
-/// <summary>Why a checkpoint could not be used (RELIABILITY E2, E4).</summary>
+/// <summary>Why a checkpoint could not be used (a damaged or mismatched checkpoint must stop a resume, never load half a model).</summary>
 public enum CheckpointError
 {
     /// <summary>No file at the path.</summary>

@@ -2,7 +2,7 @@ using static TorchSharp.torch;
 
 namespace MedTransfer.Training.FineTuning;
 
-/// <summary>Memory-format helpers (TorchSharp has no memory_format argument; PLATFORM.md).</summary>
+/// <summary>Memory-format helpers (TorchSharp has no memory_format argument; permuted strides give the same layout).</summary>
 internal static class MemoryFormat
 {
     /// <summary>The same values with channels-last (NHWC) strides.</summary>

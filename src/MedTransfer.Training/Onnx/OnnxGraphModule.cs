@@ -300,7 +300,7 @@ public sealed class OnnxGraphModule : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// Stores 4-D convolution weights in channels-last order (NHWC strides; PLATFORM.md: faster on
+    /// Stores 4-D convolution weights in channels-last order (NHWC strides; measured faster on
     /// CPU). Values and names are unchanged; call before creating an optimizer.
     /// </summary>
     public void ToChannelsLast()

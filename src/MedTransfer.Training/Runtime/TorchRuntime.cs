@@ -4,7 +4,7 @@ using TorchSharp;
 
 namespace MedTransfer.Training.Runtime;
 
-/// <summary>State of the libstdc++ loader fix for TorchSharp's native library (see PLATFORM.md).</summary>
+/// <summary>State of the libstdc++ loader fix for TorchSharp's native library (see docs/PLATFORM.md).</summary>
 public enum LoaderFixState
 {
     /// <summary>libLibTorchSharp.so was not found next to the application.</summary>
@@ -119,7 +119,7 @@ public static class TorchRuntime
                 false,
                 $"{NativeLibraryName} needs {GnuVersionTables.TorchSharpExtraVersion}, which this host's libstdc++ ({host}) lacks, " +
                 "and the MedTransfer loader fix was not applied to it. Rebuild without -p:MedTransferLoaderFix=off " +
-                "(the build marks that version need weak in the output copy; see PLATFORM.md).",
+                "(the build marks that version need weak in the output copy; see docs/PLATFORM.md).",
                 nativePath, host, fix, false, 0, version);
         }
 

@@ -76,7 +76,7 @@ public sealed class RunReportTests
         string without = s_default.Value.Html;
 
         Assert.Contains("ORACLE: target validation AUROC", withOracle, StringComparison.Ordinal);
-        Assert.Contains("RELIABILITY G2", withOracle, StringComparison.Ordinal);
+        Assert.Contains("upper bound that a deployment without target labels cannot reach", withOracle, StringComparison.Ordinal);
         Assert.DoesNotContain("ORACLE", without, StringComparison.Ordinal);
     }
 

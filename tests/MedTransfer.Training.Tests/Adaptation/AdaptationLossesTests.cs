@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 namespace MedTransfer.Training.Tests.Adaptation;
 
-/// <summary>Each loss against a plain double-loop evaluation of its METHODS.md definition.</summary>
+/// <summary>Each loss against a plain double-loop evaluation of its docs/METHODS.md definition.</summary>
 [Collection(TorchCollection.Name)]
 public sealed class AdaptationLossesTests
 {

@@ -2,7 +2,7 @@ using static TorchSharp.torch;
 
 namespace MedTransfer.Training.Tests.Adaptation;
 
-/// <summary>Plain double-precision implementations of the METHODS.md definitions, written from the formulas, and
+/// <summary>Plain double-precision implementations of the docs/METHODS.md definitions, written from the formulas, and
 /// seeded test matrices. Used as the expected values for the tensor implementations.</summary>
 internal static class Reference
 {
@@ -26,7 +26,7 @@ internal static class Reference
         return [.. e.Select(v => v / s)];
     }
 
-    /// <summary>H(p) = −Σ p log(p + 1e−5) (METHODS.md).</summary>
+    /// <summary>H(p) = −Σ p log(p + 1e−5) (docs/METHODS.md).</summary>
     public static double Entropy(double[] p) => -p.Sum(v => v * Math.Log(v + 1e-5));
 
     public static double[] EntropyWeights(double[][] p)

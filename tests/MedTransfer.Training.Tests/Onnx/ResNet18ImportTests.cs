@@ -16,7 +16,7 @@ public sealed class ResNet18ImportTests
         Assert.Equal([2, 4, 8, 16, 32], graph.Stages.Select(s => s.OutputStride));
         Assert.Equal(512, graph.OutputChannels);
         long count = graph.parameters().Sum(p => p.numel());
-        Assert.InRange(count, 15_000_000, 17_000_000); // ~15.9 M (PLATFORM.md)
+        Assert.InRange(count, 15_000_000, 17_000_000); // ~15.9 M (docs/PLATFORM.md)
     }
 
     [Fact]
