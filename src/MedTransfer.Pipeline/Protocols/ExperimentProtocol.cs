@@ -2,6 +2,7 @@ using MedTransfer.Imaging.Index;
 using MedTransfer.Imaging.Normalization;
 using MedTransfer.Imaging.Resampling;
 using MedTransfer.Imaging.Splits;
+using MedTransfer.Training.Configuration;
 
 namespace MedTransfer.Pipeline.Protocols;
 
@@ -210,34 +211,6 @@ public sealed record ModelSpec
 /// <param name="Every">Iterations between evaluations.</param>
 public sealed record EarlyStoppingSpec(EarlyStoppingSignal Signal = EarlyStoppingSignal.SourceValAuroc, int Patience = 5, int Every = 50);
 
-/// <summary>Training-time augmentation (<c>training.augmentation</c>); every default is "off".</summary>
-public sealed record AugmentationSpec
-{
-    /// <summary>Maximum rotation in degrees, uniform in [−r, r].</summary>
-    public double RotationDeg { get; init; }
-
-    /// <summary>Maximum relative scale change.</summary>
-    public double Scale { get; init; }
-
-    /// <summary>Maximum translation as a fraction of the side.</summary>
-    public double Translate { get; init; }
-
-    /// <summary>Maximum additive brightness change on the [0, 1] scale.</summary>
-    public double Brightness { get; init; }
-
-    /// <summary>Maximum relative contrast change.</summary>
-    public double Contrast { get; init; }
-
-    /// <summary>Maximum relative gamma change.</summary>
-    public double Gamma { get; init; }
-
-    /// <summary>Standard deviation of added Gaussian noise on the [0, 1] scale.</summary>
-    public double Noise { get; init; }
-
-    /// <summary>Horizontal flips (off by default: chest laterality matters).</summary>
-    public bool HorizontalFlip { get; init; }
-}
-
 /// <summary>Optimiser, schedule and length (<c>training</c>).</summary>
 public sealed record TrainingSpec
 {
@@ -280,8 +253,8 @@ public sealed record TrainingSpec
     /// <summary>Early stopping, or null (the default) for none.</summary>
     public EarlyStoppingSpec? EarlyStopping { get; init; }
 
-    /// <summary>Augmentation.</summary>
-    public AugmentationSpec Augmentation { get; init; } = new();
+    /// <summary>Augmentation (<c>training.augmentation</c>; every transform off by default), the trainer's own type.</summary>
+    public AugmentationConfig Augmentation { get; init; } = new();
 }
 
 /// <summary>One domain-adaptation method with its hyperparameters (a <c>adaptation.&lt;method&gt;</c> sub-map).</summary>

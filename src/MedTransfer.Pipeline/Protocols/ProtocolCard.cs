@@ -22,7 +22,7 @@ public static class ProtocolCard
         string labels = d.Labels is null ? "labels from the manifest" : $"labels from {d.Labels.Path} (key {ProtocolNames.Of(d.Labels.Key)}, column {d.Labels.Column})";
         string length = t.Iterations is { } i ? Invariant($"{i} iterations") : Invariant($"{t.Epochs} epochs (steps = epochs × ⌈labelled training images / batch⌉)");
         string stopping = t.EarlyStopping is { } e ? Invariant($", early stopping on {ProtocolNames.Of(e.Signal)} (patience {e.Patience}, every {e.Every} steps)") : string.Empty;
-        string augmentation = t.Augmentation == new AugmentationSpec() ? "no augmentation" : "augmentation (see the resolved protocol)";
+        string augmentation = !t.Augmentation.Enabled ? "no augmentation" : "augmentation (see the resolved protocol)";
         return new ModelCard
         {
             IntendedUse = protocol.Report.IntendedUse,

@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using MedTransfer.Imaging.Index;
 using MedTransfer.Imaging.Normalization;
 using MedTransfer.Imaging.Resampling;
+using MedTransfer.Training.Configuration;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
@@ -722,12 +723,12 @@ public static partial class ProtocolLoader
             return e is null ? null : new EarlyStoppingSpec(e.Enum("signal", EarlyStoppingSignal.SourceValAuroc), e.Int("patience", 5, 1, 10_000), e.Int("every", 50, 1, 1_000_000));
         }
 
-        private AugmentationSpec Augmentation(YamlNode? node)
+        private AugmentationConfig Augmentation(YamlNode? node)
         {
             YamlFields? a = YamlFields.Of(node, "training.augmentation", errors, "rotation_deg", "scale", "translate", "brightness", "contrast", "gamma", "noise", "hflip");
-            return a is null ? new AugmentationSpec() : new AugmentationSpec
+            return a is null ? new AugmentationConfig() : new AugmentationConfig
             {
-                RotationDeg = a.Double("rotation_deg", 0, 0, 180),
+                RotationDegrees = a.Double("rotation_deg", 0, 0, 180),
                 Scale = a.Double("scale", 0, 0, 1, maxExclusive: true),
                 Translate = a.Double("translate", 0, 0, 0.5),
                 Brightness = a.Double("brightness", 0, 0, 1),

@@ -47,7 +47,7 @@ public static partial class ProtocolSerializer
 
         ModelSpec m = protocol.Model;
         TrainingSpec t = protocol.Training;
-        AugmentationSpec a = t.Augmentation;
+        Training.Configuration.AugmentationConfig a = t.Augmentation;
         return new JsonObject
         {
             ["schema"] = protocol.Schema,
@@ -92,7 +92,7 @@ public static partial class ProtocolSerializer
                 },
                 ["augmentation"] = new JsonObject
                 {
-                    ["rotation_deg"] = a.RotationDeg,
+                    ["rotation_deg"] = a.RotationDegrees,
                     ["scale"] = a.Scale,
                     ["translate"] = a.Translate,
                     ["brightness"] = a.Brightness,

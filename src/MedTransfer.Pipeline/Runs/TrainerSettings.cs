@@ -63,17 +63,7 @@ public static class TrainerSettings
             Iterations = Iterations(t, labelledSamples),
             EarlyStopping = t.EarlyStopping is { } e ? new EarlyStoppingConfig { Signal = ProtocolNames.Of(e.Signal), Patience = e.Patience, EvaluateEvery = e.Every } : null,
             Snapshots = Snapshots,
-            Augmentation = new AugmentationConfig
-            {
-                RotationDegrees = t.Augmentation.RotationDeg,
-                Scale = t.Augmentation.Scale,
-                Translate = t.Augmentation.Translate,
-                Brightness = t.Augmentation.Brightness,
-                Contrast = t.Augmentation.Contrast,
-                Gamma = t.Augmentation.Gamma,
-                Noise = t.Augmentation.Noise,
-                HorizontalFlip = t.Augmentation.HorizontalFlip,
-            },
+            Augmentation = t.Augmentation,
             Adaptation = Adaptation(protocol, method),
             ChannelsLast = true,
             Seed = seed,
