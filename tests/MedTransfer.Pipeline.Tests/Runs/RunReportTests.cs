@@ -59,10 +59,10 @@ public sealed class RunReportTests
 
         MethodSummary dann = run.Summary.Single(s => s.Method == "dann");
         Assert.Contains(System.Net.WebUtility.HtmlEncode(F(dann.TargetAurocMean) + " ± " + F(dann.TargetAurocSd)), html, StringComparison.Ordinal);
-        Assert.Contains("dann (selected)", html, StringComparison.Ordinal);
+        Assert.Contains("dann (reported: seed 1)", html, StringComparison.Ordinal);
         Assert.Contains("alt=\"Target AUROC by method:", html, StringComparison.Ordinal);
         TableBlock[] tables = [.. doc.Sections.Single(s => s.Id == "methods").Blocks.OfType<TableBlock>()];
-        Assert.Equal(["source-only", "dann (selected)"], tables[0].Rows.Select(r => r[0]));
+        Assert.Equal(["source-only", "dann (reported: seed 1)"], tables[0].Rows.Select(r => r[0]));
         Assert.Equal(run.Runs.Select(r => $"{r.Method}/{r.Seed}"), tables[1].Rows.Select(r => $"{r[0]}/{r[1]}"));
     }
 
