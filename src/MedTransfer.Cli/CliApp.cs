@@ -65,13 +65,23 @@ internal static class CliApp
     {
         RootCommand root = Build(console, output, error);
         ParseResult parsed = root.Parse(args);
-        var configuration = new InvocationConfiguration { Output = output, Error = error };
+        var configuration = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
         if (parsed.Errors.Count > 0)
         {
             parsed.Invoke(configuration);
             return ExitCodes.Usage;
         }
 
-        return parsed.Invoke(configuration);
+        try
+        {
+            return parsed.Invoke(configuration);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A failure no verb foresaw: one line with its type, never a stack trace (the message may help a report;
+            // resumable commands pick up where they stopped).
+            error.WriteLine($"error: unexpected {ex.GetType().Name}: {ex.Message} (please report this; run the same command again to resume where it can)");
+            return ExitCodes.Failure;
+        }
     }
 }

@@ -57,6 +57,9 @@ public sealed record EvaluationOptions
 
     /// <summary>Compute AUROC per site with intervals and differences (the default).</summary>
     public bool PerSite { get; init; } = true;
+
+    /// <summary>Choose the threshold on the validation rows as the one reaching this sensitivity there; null = Youden's J.</summary>
+    public double? TargetSensitivity { get; init; }
 }
 
 /// <summary>Metrics of one evaluated partition.</summary>
@@ -131,8 +134,12 @@ public static class PredictionEvaluation
         string thresholdSource = $"fixed at {options.DefaultThreshold} (no validation rows to choose it on)";
         if (validation.Length > 0 && validation.Any(r => r.Label == 1) && validation.Any(r => r.Label == 0))
         {
-            threshold = BinaryMetrics.YoudenThreshold(validation.Select(r => r.Score).ToArray(), validation.Select(r => r.Label).ToArray());
-            thresholdSource = $"Youden's J on {validation.Length} validation rows";
+            double[] vs = [.. validation.Select(r => r.Score)];
+            int[] vy = [.. validation.Select(r => r.Label)];
+            threshold = options.TargetSensitivity is double sensitivity ? BinaryMetrics.ThresholdForSensitivity(vs, vy, sensitivity) : BinaryMetrics.YoudenThreshold(vs, vy);
+            thresholdSource = options.TargetSensitivity is double s
+                ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"sensitivity ≥ {s:0.###} on {validation.Length} validation rows")
+                : $"Youden's J on {validation.Length} validation rows";
         }
         else if (validation.Length > 0)
         {

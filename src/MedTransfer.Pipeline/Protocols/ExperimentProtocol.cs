@@ -309,6 +309,12 @@ public sealed record EvaluationSpec
 
     /// <summary>Per-site metrics. Default true.</summary>
     public bool PerSite { get; init; } = true;
+
+    /// <summary>Held-out target test (default) or transductive evaluation of every target image.</summary>
+    public TargetEvaluation Target { get; init; } = TargetEvaluation.Test;
+
+    /// <summary>The operating point chosen on source validation: null = Youden's J; else the threshold reaching this sensitivity there.</summary>
+    public double? OperatingSensitivity { get; init; }
 }
 
 /// <summary>Report (<c>report</c>).</summary>

@@ -28,7 +28,9 @@ public static class ProtocolCard
             IntendedUse = protocol.Report.IntendedUse,
             OutOfScopeUse = protocol.Report.OutOfScopeUse,
             DataSources = $"{(d.Modality == ProtocolModality.Xray ? "X-ray" : "MRI")}: {sources}; {labels}; site rule {d.Site}; source sites {string.Join(", ", d.SourceSites)}; target sites {string.Join(", ", d.TargetSites)}.",
-            Partitions = Invariant($"Patient-level split {s.Train:0.###}/{s.Val:0.###}/{s.Test:0.###} (train/val/test) over every site, stratified by {ProtocolNames.Of(s.Stratify)}, split seed {s.Seed}; no patient is in two partitions."),
+            Partitions = protocol.Evaluation.Target == TargetEvaluation.Transductive
+                ? Invariant($"Source sites: patient-level split {s.Train:0.###}/{s.Val:0.###}/{s.Test:0.###} (train/val/test), stratified by {ProtocolNames.Of(s.Stratify)}, split seed {s.Seed}. Target sites: transductive — every target image is adapted on without labels and scored, and the target-only baseline is 5-fold cross-validated over target patients; the target numbers are therefore not a held-out estimate.")
+                : Invariant($"Patient-level split {s.Train:0.###}/{s.Val:0.###}/{s.Test:0.###} (train/val/test) over every site, stratified by {ProtocolNames.Of(s.Stratify)}, split seed {s.Seed}; no patient is in two partitions."),
             Preprocessing = Preprocessing(protocol.Preprocessing),
             Model = Invariant($"Protocol {protocol.Name} (sha256 {protocol.ComputeHash()}). {ProtocolNames.Of(m.Backbone)} backbone, {ProtocolNames.Of(m.Head)} head, {Strategy(m)}; {ProtocolNames.Of(t.Optimizer)}, backbone lr {t.Lr} and new layers × {m.HeadLrMultiplier}, weight decay {t.WeightDecay}, batch {t.BatchSize}, at most {length}, {ProtocolNames.Of(t.Schedule)} schedule{stopping}, {augmentation}; seeds {string.Join(", ", protocol.Seeds)}."),
             Adaptation = Adaptation(protocol),
@@ -77,14 +79,21 @@ public static class ProtocolCard
         return $"{string.Join(", ", methods)}; λ schedule {ProtocolNames.Of(protocol.Adaptation.LambdaSchedule)}; {baselines}.";
     }
 
-    private static string Selection(SelectionRule rule) => rule switch
+    private static string Selection(SelectionRule rule)
     {
-        SelectionRule.SourceVal => "Each run's checkpoint with the best source-validation AUROC (no target labels).",
-        SelectionRule.Im => "Each run's checkpoint with the best information maximisation on the unlabelled target training images (no target labels).",
-        SelectionRule.Snd => "Each run's checkpoint with the best soft neighbourhood density on the unlabelled target training images (no target labels).",
-        SelectionRule.Dev => "Each run's checkpoint with the lowest deep-embedded-validation risk: source-validation loss weighted by a domain classifier's density ratios (no target labels).",
-        _ => "ORACLE: each run's checkpoint with the best AUROC on the target validation partition, using its labels; an upper bound, not a deployable result.",
-    };
+        string what = rule switch
+        {
+            SelectionRule.SourceVal => "the best source-validation AUROC (no target labels)",
+            SelectionRule.Im => "the best information maximisation on the unlabelled target training images (no target labels)",
+            SelectionRule.Snd => "the best soft neighbourhood density of the target predictions (no target labels)",
+            SelectionRule.Entropy => "the lowest mean prediction entropy on the target training images (no target labels)",
+            SelectionRule.Bnm => "the highest batch nuclear norm of the target predictions (no target labels)",
+            SelectionRule.Dev => "the lowest deep-embedded-validation risk: source-validation loss weighted by a domain classifier's density ratios (no target labels)",
+            SelectionRule.Ensv => "the highest agreement with the ensemble of all candidates on the target training images (no target labels)",
+            _ => "ORACLE: the best AUROC on the target validation partition, using its labels; an upper bound, not a deployable result",
+        };
+        return $"Every candidate checkpoint of every (method, seed) run was scored; each run keeps, and the reported model is, the candidate with {what}.";
+    }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -205,23 +205,48 @@ public enum LambdaSchedule
     Constant,
 }
 
-/// <summary>How the checkpoint (and any swept hyperparameter) is selected (<c>selection</c>).</summary>
+/// <summary>
+/// How the model is selected (<c>selection</c>): the rule scores every candidate checkpoint of every (method, seed)
+/// run; each run keeps its best candidate, and the best candidate overall is the reported, exported model.
+/// </summary>
 public enum SelectionRule
 {
-    /// <summary>Source-validation AUROC.</summary>
+    /// <summary>Source-validation AUROC (higher is better).</summary>
     SourceVal,
 
-    /// <summary>Information maximisation (entropy + diversity) on unlabelled target data.</summary>
+    /// <summary>Information maximisation on the unlabelled target training images (higher is better).</summary>
     Im,
 
-    /// <summary>Soft neighbourhood density (τ = 0.05) on unlabelled target data.</summary>
+    /// <summary>Soft neighbourhood density (τ = 0.05) of the target predictions (higher is better).</summary>
     Snd,
 
-    /// <summary>Deep embedded validation (importance-weighted source validation with a control variate).</summary>
+    /// <summary>Mean prediction entropy on the target training images (lower is better).</summary>
+    Entropy,
+
+    /// <summary>Batch nuclear norm of the target prediction matrix, ‖P‖_* / N (higher is better).</summary>
+    Bnm,
+
+    /// <summary>Deep embedded validation: importance-weighted source-validation loss with a control variate (lower is better).</summary>
     Dev,
+
+    /// <summary>Ensemble validation: agreement with the average prediction of all candidates (higher is better).</summary>
+    Ensv,
 
     /// <summary>AUROC on the target's validation partition, with its labels: an upper bound, labelled "ORACLE" in every output.</summary>
     Oracle,
+}
+
+/// <summary>Which target images are adapted on and evaluated (<c>evaluation.target</c>).</summary>
+public enum TargetEvaluation
+{
+    /// <summary>Held-out test: target patients are split; adaptation sees the train partition, metrics come from the test partition.</summary>
+    Test,
+
+    /// <summary>
+    /// Transductive (the standard unsupervised-DA benchmark protocol): every target image is adapted on without labels
+    /// and scored; labels are used only for the final metrics (and the oracle). Not a held-out estimate.
+    /// </summary>
+    Transductive,
 }
 
 /// <summary>The embedding figure of the report (<c>report.embeddings</c>).</summary>

@@ -866,7 +866,7 @@ public static partial class ProtocolLoader
 
         private EvaluationSpec Evaluation()
         {
-            YamlFields? e = YamlFields.Of(top.Raw("evaluation"), "evaluation", errors, "bootstrap", "ci", "subgroups", "per_site");
+            YamlFields? e = YamlFields.Of(top.Raw("evaluation"), "evaluation", errors, "bootstrap", "ci", "subgroups", "per_site", "target", "operating_sensitivity");
             if (e is null)
             {
                 return new EvaluationSpec();
@@ -888,6 +888,8 @@ public static partial class ProtocolLoader
                 Ci = e.Double("ci", 0.95, 0.5, 1, minExclusive: true, maxExclusive: true),
                 Subgroups = subgroups,
                 PerSite = e.Bool("per_site", true),
+                Target = e.Enum("target", TargetEvaluation.Test),
+                OperatingSensitivity = e.Has("operating_sensitivity") ? e.Double("operating_sensitivity", 0.9, 0.5, 1, maxExclusive: true) : null,
             };
         }
 

@@ -111,6 +111,8 @@ public static partial class ProtocolSerializer
                 ["ci"] = protocol.Evaluation.Ci,
                 ["subgroups"] = Array(protocol.Evaluation.Subgroups.Select(s => (JsonNode?)s)),
                 ["per_site"] = protocol.Evaluation.PerSite,
+                ["target"] = ProtocolNames.Of(protocol.Evaluation.Target),
+                ["operating_sensitivity"] = protocol.Evaluation.OperatingSensitivity,
             },
             ["report"] = new JsonObject
             {

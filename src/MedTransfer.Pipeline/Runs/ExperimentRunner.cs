@@ -17,9 +17,10 @@ namespace MedTransfer.Pipeline.Runs;
 /// <summary>
 /// The main job, as a sequence of stages that each own one job: prepare (index, check, split by patient,
 /// normalize) → diagnostics (pretrained features, transferability, dataset bias) → method runs (every baseline and
-/// adaptation method over every seed through the one trainer, each checkpoint chosen by the protocol's rule) →
-/// comparison (summaries, negative-transfer gaps) → outputs (full evaluation of the reported model, export,
-/// predictions, results.json, report.html, completion marker). <see cref="Run"/> writes the complete run folder, so the
+/// adaptation method over every seed through the one trainer, every candidate checkpoint scored by every validator) →
+/// selection (the protocol's rule over every (method, seed, checkpoint), and the audit of every validator) →
+/// comparison (summaries, negative-transfer gaps pooled over seeds) → outputs (calibration, operating point, full
+/// evaluation of the selected model, export, predictions, results.json, report.html, completion marker). <see cref="Run"/> writes the complete run folder, so the
 /// C# API gives what the CLI gives. A rerun into the same folder resumes: finished (method, seed) items are kept and
 /// the unfinished one continues from its last checkpoint.
 /// </summary>
@@ -53,8 +54,9 @@ public static class ExperimentRunner
         IReadOnlyList<WorkItem> items = SweepPlan.Expand(protocol).Items;
         PretrainedDiagnostics diagnostics = DiagnosticsStage.Run(StartingPoint(protocol, methods, items), data.Sets, cache, device, log);
         List<ItemResult> results = methods.Run(items, cancellationToken);
+        (ItemResult selectedItem, SelectedRun selected, SelectionAudit audit) = SelectionStage.Run(protocol, results);
         Comparison comparison = ComparisonStage.Run(protocol, results, data.Sets, diagnostics);
-        var input = new OutputInputs(protocol, options, data, diagnostics, comparison, methods, pseudonyms, device, wall.Elapsed.TotalSeconds);
+        var input = new OutputInputs(protocol, options, data, diagnostics, comparison, results, selectedItem, selected, audit, methods, pseudonyms, device, wall.Elapsed.TotalSeconds);
         return OutputStage.Write(input, folder, warnings, log);
     }
 
@@ -93,7 +95,7 @@ public static class ExperimentRunner
                 ["source_auroc"] = r.SourceAuroc,
                 ["target_accuracy"] = r.TargetAccuracy,
             };
-            var details = new System.Text.Json.Nodes.JsonObject { ["selected_by"] = r.SelectedBy, ["is_oracle"] = r.IsOracle, ["steps"] = r.Steps, ["selected_step"] = r.SelectedStep };
+            var details = new System.Text.Json.Nodes.JsonObject { ["selected_by"] = r.ChosenBy, ["is_oracle"] = r.IsOracle, ["steps"] = r.Steps, ["selected_step"] = r.Chosen.Step };
             written.Add(SweepResults.WriteItem(itemsFolder, plan, items[i], metrics, details));
         }
 

@@ -5,6 +5,7 @@ using System.Text.Json.Serialization;
 using MedTransfer.Evaluation.Diagnostics;
 using MedTransfer.Evaluation.Metrics;
 using MedTransfer.Pipeline.Evaluate;
+using MedTransfer.Pipeline.Runs.Stages;
 using MedTransfer.Reporting.Figures;
 using MedTransfer.Reporting.Html;
 
@@ -59,7 +60,7 @@ public static class RunReport
         ReportDocument evaluation = EvaluationReport.Build(selected, card, provenance, rows);
         var doc = new ReportDocument(
             "MedTransfer run report",
-            string.Create(CultureInfo.InvariantCulture, $"Protocol {run.ProtocolName}: {run.Summary.Count} method(s), {run.Runs.Count} run(s) on {run.Device}; reported model {run.SelectedMethod}, seed {run.SelectedSeed}. {evaluation.Subtitle}."));
+            string.Create(CultureInfo.InvariantCulture, $"Protocol {run.ProtocolName}: {run.Summary.Count} method(s), {run.Runs.Count} run(s) on {run.Device}; selected model {run.Selected.Method}, seed {run.Selected.Seed}, step {run.Selected.Checkpoint}{(run.Selected.IsOracle ? " (ORACLE)" : string.Empty)}; target evaluation: {run.TargetEvaluation}. {evaluation.Subtitle}."));
 
         foreach (ReportSection s in evaluation.Sections.Where(s => !s_tail.Contains(s.Id)))
         {
@@ -67,8 +68,11 @@ public static class RunReport
         }
 
         doc.Add("site-counts", "Images per site", SiteCountBlocks(run));
+        doc.Add("model-selection", "Model selection", SelectionBlocks(run));
+        doc.Add("selection-audit", "Selection audit (ORACLE: uses target labels)", AuditBlocks(run));
         doc.Add("methods", "Methods and seeds", MethodsBlocks(run));
-        doc.Add("negative-transfer", "Negative transfer", NegativeTransferBlocks(run));
+        doc.Add("negative-transfer", "Negative transfer", [.. PooledGapBlocks(run), .. NegativeTransferBlocks(run)]);
+        doc.Add("operating-point", "Temperature scaling and operating point", CalibrationBlocks(run));
         doc.Add("transferability", "Transferability before training", TransferabilityBlocks(run));
         doc.Add("feature-bias", "Feature bias and label shift", FeatureBiasBlocks(run));
         doc.Add("shortcut", "Shortcut check", ShortcutBlocks(run));
@@ -147,6 +151,113 @@ public static class RunReport
         }
     }
 
+    private static ReportBlock[] SelectionBlocks(RunResults run)
+    {
+        SelectedRun s = run.Selected;
+        var blocks = new List<ReportBlock>
+        {
+            new KeyValues(
+            [
+                new("Selected model", string.Create(CultureInfo.InvariantCulture, $"{s.Method}, seed {s.Seed}, checkpoint at step {s.Checkpoint}")),
+                new("Selection rule", s.IsOracle ? "ORACLE — " + s.Rule : s.Rule),
+                new("Its score", Fmt(s.Score)),
+                new("Target evaluation", run.TargetEvaluation == "transductive"
+                    ? "transductive: every target image was adapted on (without labels) and is scored; these numbers are not a held-out estimate"
+                    : "held-out: metrics on the target test partition, which no model trained or was selected on"),
+            ]),
+            new Paragraph("The rule scored every candidate checkpoint of every (method, seed) run; the best one is the model evaluated in full, calibrated and exported. The target-only baseline is not a candidate: it trains on target labels."),
+        };
+        if (s.IsOracle)
+        {
+            blocks.Add(new Callout("ORACLE: this model was chosen with target labels. Its numbers are an upper bound that a deployment without target labels cannot reach.", "risk"));
+        }
+
+        return [.. blocks];
+    }
+
+    private static ReportBlock[] AuditBlocks(RunResults run)
+    {
+        SelectionAudit a = run.Audit;
+        if (a.Validators.Count == 0)
+        {
+            return [new Paragraph("No candidate was audited.")];
+        }
+
+        return
+        [
+            new TableBlock(
+                ["Validator", "Picks", "Target AUROC of the pick", "Rank (of all candidates)", "Regret vs best", "Rank correlation with target AUROC"],
+                [.. a.Validators.Select(v => (IReadOnlyList<string>)
+                [
+                    v.Validator + (v.IsProtocolRule ? " (the protocol's rule)" : string.Empty) + (v.Validator == "oracle" ? " — ORACLE" : string.Empty),
+                    string.Create(CultureInfo.InvariantCulture, $"{v.Method}, seed {v.Seed}, step {v.Checkpoint}"),
+                    Fmt(v.TargetAuroc),
+                    string.Create(CultureInfo.InvariantCulture, $"{v.Rank} of {a.Candidates}"),
+                    Fmt(v.Regret),
+                    Fmt(v.RankCorrelation),
+                ])],
+                string.Create(CultureInfo.InvariantCulture, $"What each validator would have picked among {a.Candidates} candidate checkpoints (best target AUROC {Fmt(a.BestTargetAuroc)}); Spearman's ρ of its scores with target AUROC")),
+            new Callout("ORACLE: this table reads the target labels to judge the validators; no model in this run was chosen with it. A validator with high regret or a rank correlation near zero does not tell good models from bad ones on this target.", "warning"),
+        ];
+    }
+
+    private static ReportBlock[] PooledGapBlocks(RunResults run)
+    {
+        if (run.PooledGaps.Count == 0)
+        {
+            return [new Paragraph("No gap pooled over seeds was computed (a method and a baseline need every seed).")];
+        }
+
+        string Label(PooledGapEntry e) => $"{e.Method} vs {e.Result.Baseline} (pooled)";
+        ForestRow[] forest = [.. run.PooledGaps.Where(e => double.IsFinite(e.Result.Gap.Lower) && double.IsFinite(e.Result.Gap.Upper)).Select(e => new ForestRow(Label(e), e.Result.Gap))];
+        var blocks = new List<ReportBlock>();
+        if (forest.Length > 0)
+        {
+            blocks.Add(new FigureBlock(
+                Charts.Forest("pooled-negative-transfer-gap", "Negative-transfer gap pooled over seeds", "AUROC gap (method − baseline), mean over seeds", forest, reference: 0),
+                "In every patient-bootstrap resample of the target images the AUROC gap is computed for each seed on that resample and averaged over seeds; the interval of that average sets the verdict."));
+        }
+
+        blocks.Add(new TableBlock(
+            ["Method", "Baseline", "Pooled gap", "Interval", "Verdict", "Per-seed gaps"],
+            [.. run.PooledGaps.Select(e => (IReadOnlyList<string>)
+            [
+                e.Method,
+                e.Result.Baseline,
+                Fmt(e.Result.Gap.Value),
+                $"[{Fmt(e.Result.Gap.Lower)}, {Fmt(e.Result.Gap.Upper)}]",
+                VerdictWords(e.Result.Verdict),
+                string.Join(", ", e.Result.PerSeedGaps.Select((g, k) => string.Create(CultureInfo.InvariantCulture, $"seed {e.Seeds[k]}: {Fmt(g)}"))),
+            ])],
+            "Gap per method and baseline, pooled over seeds (the verdicts of this report)"));
+        return [.. blocks];
+    }
+
+    private static ReportBlock[] CalibrationBlocks(RunResults run)
+    {
+        CalibrationSummary c = run.Calibration;
+        OperatingPoint o = run.OperatingPoint;
+        return
+        [
+            new KeyValues(
+            [
+                new("Temperature (fitted on source validation)", Fmt(c.Temperature) + " (scores are σ(z / T); ranking and AUROC unchanged)"),
+                new("ECE on source validation", $"{Fmt(c.SourceValEceBefore)} before, {Fmt(c.SourceValEceAfter)} after"),
+            ]),
+            new TableBlock(
+                ["Target site", "Images", "ECE before", "ECE after"],
+                [.. c.BySite.Select(s => (IReadOnlyList<string>)[s.Site, s.Images.ToString(CultureInfo.InvariantCulture), Fmt(s.EceBefore), Fmt(s.EceAfter)])],
+                "Expected calibration error on the target (15 equal-width bins), before and after temperature scaling; the target labels only measure it"),
+            new TableBlock(
+                ["", "Sensitivity", "Specificity"],
+                [
+                    ["Source validation (where the threshold was chosen)", Fmt(o.SourceValSensitivity), Fmt(o.SourceValSpecificity)],
+                    ["Target (same threshold)", Fmt(o.TargetSensitivity), Fmt(o.TargetSpecificity)],
+                ],
+                string.Create(CultureInfo.InvariantCulture, $"Operating threshold {Fmt(o.Threshold)} on the calibrated score, by {o.Rule}: how sensitivity and specificity move from the source to the target")),
+        ];
+    }
+
     private static ReportBlock[] SiteCountBlocks(RunResults run)
     {
         if (run.Sites.Count == 0)
@@ -187,7 +298,7 @@ public static class RunReport
                 ["Method", "Target AUROC (mean ± sd)", "Source AUROC (mean ± sd)", "Seeds"],
                 [.. run.Summary.Select(m => (IReadOnlyList<string>)
                 [
-                    m.Method + (m.Method == run.SelectedMethod ? $" (reported: seed {run.SelectedSeed.ToString(CultureInfo.InvariantCulture)})" : string.Empty),
+                    m.Method + (m.Method == run.SelectedMethod ? $" (selected: seed {run.SelectedSeed.ToString(CultureInfo.InvariantCulture)})" : string.Empty),
                     $"{Fmt(m.TargetAurocMean)} ± {Fmt(m.TargetAurocSd)}",
                     $"{Fmt(m.SourceAurocMean)} ± {Fmt(m.SourceAurocSd)}",
                     m.Seeds.ToString(CultureInfo.InvariantCulture),
@@ -226,7 +337,7 @@ public static class RunReport
                     r.Seconds.ToString("F1", CultureInfo.InvariantCulture),
                     r.IsOracle ? $"ORACLE: {r.SelectedBy} (looked at target labels)" : r.SelectedBy,
                 ])],
-                "Every (method, seed) run"));
+                "Every (method, seed) run, with the candidate it keeps by the protocol's rule"));
         }
 
         MethodSeedResult[] oracle = [.. run.Runs.Where(r => r.IsOracle)];
@@ -269,11 +380,11 @@ public static class RunReport
                     $"[{Fmt(e.Result.Gap.Lower)}, {Fmt(e.Result.Gap.Upper)}]",
                     VerdictWords(e.Result.Verdict),
                 ])],
-                "Gap per method and baseline"),
+                "Gap per method and baseline, first seed only"),
             .. run.NegativeTransfer.Select(e => (ReportBlock)new Callout(
                 $"{Label(e)}: {VerdictSentence(e.Result)}",
                 e.Result.Verdict switch { TransferVerdict.Negative => "risk", TransferVerdict.Positive => "info", _ => "warning" })),
-            new Paragraph("Only an interval clear of zero sets a verdict; an interval that contains zero means no difference could be detected, not that the methods are equal."),
+            new Paragraph("The table above compares the first seed's runs only; the pooled gaps are the verdicts. Only an interval clear of zero sets a verdict; an interval that contains zero means no difference could be detected, not that the methods are equal."),
         ];
     }
 

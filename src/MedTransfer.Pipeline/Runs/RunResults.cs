@@ -42,6 +42,35 @@ public sealed record MethodSeedResult(
 /// <param name="SourceAurocSd">Its standard deviation.</param>
 public sealed record MethodSummary(string Method, int Seeds, double TargetAurocMean, double TargetAurocSd, double SourceAurocMean, double SourceAurocSd);
 
+/// <summary>Negative-transfer gap of a method against a baseline, pooled over seeds.</summary>
+/// <param name="Method">The adapted method.</param>
+/// <param name="Seeds">The seeds pooled (seed k of the method paired with seed k of the baseline).</param>
+/// <param name="Result">The seed-averaged gap with its paired patient-bootstrap interval, the verdict, and each seed's gap.</param>
+public sealed record PooledGapEntry(string Method, IReadOnlyList<int> Seeds, PooledGapResult Result);
+
+/// <summary>Temperature scaling of the reported model, fitted on source validation, and ECE on the target before and after.</summary>
+/// <param name="Temperature">T (scores are σ(z / T), z the logit margin).</param>
+/// <param name="SourceValEceBefore">ECE on source validation before scaling.</param>
+/// <param name="SourceValEceAfter">ECE on source validation after scaling.</param>
+/// <param name="BySite">Per target site: ECE before and after (labels used only to measure, never to fit).</param>
+public sealed record CalibrationSummary(double Temperature, double SourceValEceBefore, double SourceValEceAfter, IReadOnlyList<SiteCalibration> BySite);
+
+/// <summary>ECE of one site before and after temperature scaling.</summary>
+/// <param name="Site">The site.</param>
+/// <param name="Images">Images evaluated.</param>
+/// <param name="EceBefore">Before.</param>
+/// <param name="EceAfter">After.</param>
+public sealed record SiteCalibration(string Site, int Images, double EceBefore, double EceAfter);
+
+/// <summary>The operating threshold, chosen on source validation, and where sensitivity and specificity go on the target.</summary>
+/// <param name="Threshold">The threshold on the calibrated score.</param>
+/// <param name="Rule">How it was chosen ("Youden's J" or "sensitivity ≥ s").</param>
+/// <param name="SourceValSensitivity">Sensitivity on source validation at the threshold.</param>
+/// <param name="SourceValSpecificity">Specificity on source validation at the threshold.</param>
+/// <param name="TargetSensitivity">Sensitivity on the evaluated target images at the same threshold.</param>
+/// <param name="TargetSpecificity">Specificity there.</param>
+public sealed record OperatingPoint(double Threshold, string Rule, double SourceValSensitivity, double SourceValSpecificity, double TargetSensitivity, double TargetSpecificity);
+
 /// <summary>Negative-transfer gap of a method against a baseline on the target test partition (first seed's predictions, patient bootstrap).</summary>
 /// <param name="Method">The adapted method.</param>
 /// <param name="Result">Gap AUROC(method) − AUROC(baseline) with CI and verdict.</param>
@@ -96,6 +125,12 @@ public sealed record EmbeddingPoints(string Model, IReadOnlyList<double> X, IRea
 /// <param name="SelectedSeed">The seed of the reported model.</param>
 /// <param name="PseudonymKeyFingerprint">Fingerprint of the pseudonym key (tells whether two runs used the same key; not the key).</param>
 /// <param name="EmbeddingsRequested">False when the protocol turned the embedding figures off (report.embeddings: none).</param>
+/// <param name="TargetEvaluation">"test" (held-out target test partition) or "transductive" (every target image adapted on and scored: not a held-out estimate).</param>
+/// <param name="Selected">The reported model: which (method, seed, checkpoint), chosen by which rule, with which score.</param>
+/// <param name="Audit">The selection audit (ORACLE: uses target labels).</param>
+/// <param name="PooledGaps">Negative-transfer gaps pooled over seeds.</param>
+/// <param name="Calibration">Temperature scaling of the reported model.</param>
+/// <param name="OperatingPoint">The threshold chosen on source validation and its effect on the target.</param>
 public sealed record RunResults(
     string ProtocolName,
     string ProtocolHash,
@@ -114,4 +149,10 @@ public sealed record RunResults(
     IReadOnlyList<SiteCount> Sites,
     int SelectedSeed,
     string PseudonymKeyFingerprint,
-    bool EmbeddingsRequested);
+    bool EmbeddingsRequested,
+    string TargetEvaluation,
+    SelectedRun Selected,
+    SelectionAudit Audit,
+    IReadOnlyList<PooledGapEntry> PooledGaps,
+    CalibrationSummary Calibration,
+    OperatingPoint OperatingPoint);

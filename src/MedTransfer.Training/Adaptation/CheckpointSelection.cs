@@ -96,6 +96,82 @@ public static class CheckpointSelection
         return total / n;
     }
 
+    /// <summary>Mean prediction entropy −Σ p log p of the target rows (class probabilities, N×C). Lower = more confident.</summary>
+    public static double MeanEntropy(double[][] targetProbabilities)
+    {
+        RequireProbabilities(targetProbabilities, nameof(targetProbabilities));
+        return targetProbabilities.Average(Entropy);
+    }
+
+    /// <summary>
+    /// Batch nuclear norm (Cui et al., CVPR 2020): ‖P‖_* / N, the sum of the singular values of the N×C matrix of target
+    /// class probabilities divided by N. It grows with both confidence and diversity of the predictions (a model that
+    /// predicts one class for everything has rank 1). Higher is better.
+    /// </summary>
+    public static double BatchNuclearNorm(double[][] targetProbabilities)
+    {
+        RequireProbabilities(targetProbabilities, nameof(targetProbabilities));
+        int c = targetProbabilities[0].Length;
+
+        // The singular values of P are the square roots of the eigenvalues of the C×C Gram matrix PᵀP.
+        var gram = new double[c, c];
+        foreach (double[] row in targetProbabilities)
+        {
+            for (int a = 0; a < c; a++)
+            {
+                for (int b = 0; b < c; b++)
+                {
+                    gram[a, b] += row[a] * row[b];
+                }
+            }
+        }
+
+        return SymmetricEigenvalues(gram).Sum(e => Math.Sqrt(Math.Max(e, 0))) / targetProbabilities.Length;
+    }
+
+    /// <summary>
+    /// Ensemble validation (EnsV; Hu et al., NeurIPS 2023): the average of every candidate's target probabilities is
+    /// the role model, and a candidate's score is the share of target rows whose predicted class agrees with the
+    /// ensemble's. The ensemble is never worse than the worst candidate, so the pick is never the worst. Higher is
+    /// better. <paramref name="candidates"/>: per candidate, N×C probabilities of the same rows.
+    /// </summary>
+    public static double[] EnsembleAgreement(IReadOnlyList<double[][]> candidates)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        if (candidates.Count == 0)
+        {
+            throw Invalid("EnsV needs at least one candidate.");
+        }
+
+        foreach (double[][] p in candidates)
+        {
+            RequireProbabilities(p, nameof(candidates));
+            if (p.Length != candidates[0].Length || p[0].Length != candidates[0][0].Length)
+            {
+                throw Invalid("EnsV needs the same rows and classes from every candidate.");
+            }
+        }
+
+        int n = candidates[0].Length;
+        int k = candidates[0][0].Length;
+        var ensemble = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            var mean = new double[k];
+            foreach (double[][] p in candidates)
+            {
+                for (int j = 0; j < k; j++)
+                {
+                    mean[j] += p[i][j];
+                }
+            }
+
+            ensemble[i] = ArgMax(mean);
+        }
+
+        return [.. candidates.Select(p => Enumerable.Range(0, n).Count(i => ArgMax(p[i]) == ensemble[i]) / (double)n)];
+    }
+
     /// <summary>
     /// Density ratios w = p_t(x)/p_s(x) from a domain classifier's probability d(x) = P(target | x) on source validation
     /// samples (You et al. 2019): w = (N_s/N_t)·d/(1 − d), N_s and N_t the source and target samples the domain
@@ -271,6 +347,85 @@ public static class CheckpointSelection
         }
 
         return h;
+    }
+
+    private static int ArgMax(double[] v)
+    {
+        int best = 0;
+        for (int j = 1; j < v.Length; j++)
+        {
+            if (v[j] > v[best])
+            {
+                best = j;
+            }
+        }
+
+        return best;
+    }
+
+    // Eigenvalues of a small symmetric matrix by cyclic Jacobi rotations (C is the number of classes).
+    private static double[] SymmetricEigenvalues(double[,] matrix)
+    {
+        int n = matrix.GetLength(0);
+        var a = (double[,])matrix.Clone();
+        for (int sweep = 0; sweep < 100; sweep++)
+        {
+            double off = 0;
+            for (int p = 0; p < n; p++)
+            {
+                for (int q = p + 1; q < n; q++)
+                {
+                    off += a[p, q] * a[p, q];
+                }
+            }
+
+            if (off < 1e-30)
+            {
+                break;
+            }
+
+            for (int p = 0; p < n; p++)
+            {
+                for (int q = p + 1; q < n; q++)
+                {
+                    if (Math.Abs(a[p, q]) < 1e-300)
+                    {
+                        continue;
+                    }
+
+                    double theta = (a[q, q] - a[p, p]) / (2 * a[p, q]);
+                    double t = Math.Sign(theta == 0 ? 1 : theta) / (Math.Abs(theta) + Math.Sqrt((theta * theta) + 1));
+                    double cos = 1 / Math.Sqrt((t * t) + 1);
+                    double sin = t * cos;
+                    for (int k = 0; k < n; k++)
+                    {
+                        double akp = a[k, p];
+                        double akq = a[k, q];
+                        a[k, p] = (cos * akp) - (sin * akq);
+                        a[k, q] = (sin * akp) + (cos * akq);
+                    }
+
+                    for (int k = 0; k < n; k++)
+                    {
+                        double apk = a[p, k];
+                        double aqk = a[q, k];
+                        a[p, k] = (cos * apk) - (sin * aqk);
+                        a[q, k] = (sin * apk) + (cos * aqk);
+                    }
+                }
+            }
+        }
+
+        return [.. Enumerable.Range(0, n).Select(i => a[i, i])];
+    }
+
+    private static void RequireProbabilities(double[][] rows, string name)
+    {
+        RequireMatrix(rows, name);
+        if (rows.Any(r => r.Any(v => v < 0 || v > 1 + 1e-9)))
+        {
+            throw Invalid($"{name} must hold class probabilities in [0, 1].");
+        }
     }
 
     private static double Dot(double[] a, double[] b)

@@ -60,6 +60,34 @@ public sealed class SnapshotStore : IDisposable
         }
     }
 
+    /// <summary>
+    /// Keeps every candidate as a checkpoint file in <paramref name="directory"/> (moved there when the store is
+    /// file-backed, written when it is in memory) and returns the paths by step; the store is empty afterwards.
+    /// </summary>
+    public IReadOnlyDictionary<long, string> MoveTo(string directory)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        Directory.CreateDirectory(directory);
+        var moved = new Dictionary<long, string>();
+        foreach ((long step, Dictionary<string, Tensor>? state) in _steps)
+        {
+            string target = Path.Combine(directory, string.Create(CultureInfo.InvariantCulture, $"{Prefix}{step:D8}.ckpt"));
+            if (state is null)
+            {
+                File.Move(PathOf(step), target, overwrite: true);
+            }
+            else
+            {
+                CheckpointFile.Save(target, step, _configJson, state, new Dictionary<string, Tensor>());
+            }
+
+            moved[step] = target;
+        }
+
+        Dispose();
+        return moved;
+    }
+
     /// <summary>Removes the snapshot files (after selection) and frees memory.</summary>
     public void Delete()
     {

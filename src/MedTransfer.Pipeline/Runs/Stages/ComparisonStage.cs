@@ -13,22 +13,21 @@ internal sealed class Comparison
 
     public required IReadOnlyList<NegativeTransferEntry> NegativeTransfer { get; init; }
 
-    public required FeatureBias Bias { get; init; }
+    public required IReadOnlyList<PooledGapEntry> PooledGaps { get; init; }
 
-    /// <summary>The item evaluated in full and exported: the first adaptation method's first seed, else the first baseline's.</summary>
-    public required ItemResult Reported { get; init; }
+    public required FeatureBias Bias { get; init; }
 }
 
 /// <summary>
-/// Stage 4 of a run: mean ± sd over seeds per method, the gap of every adaptation method against every baseline on
-/// the target test partition (first seed, paired patient bootstrap), BBSE from source-only's predictions, and the
-/// dataset-bias verdict.
+/// Stage 5 of a run: mean ± sd over seeds per method; the gap of every adaptation method against every baseline on
+/// the evaluated target images, pooled over seeds (paired patient bootstrap of the seed-averaged AUROC gap) and per
+/// run of the first seed; BBSE from source-only's predictions; and the dataset-bias verdict.
 /// </summary>
 internal static class ComparisonStage
 {
     public static Comparison Run(ExperimentProtocol protocol, IReadOnlyList<ItemResult> items, RunSets sets, PretrainedDiagnostics diagnostics)
     {
-        MethodSeedResult[] runs = [.. items.Select(i => new MethodSeedResult(i.Method, i.Seed, i.TargetAuroc, i.SourceAuroc, i.TargetAccuracy, i.Steps, i.Seconds, i.SelectedBy, i.IsOracle, i.SelectedStep, i.StoppedEarly, i.TrainableFrom, i.Curves))];
+        MethodSeedResult[] runs = [.. items.Select(i => new MethodSeedResult(i.Method, i.Seed, i.TargetAuroc, i.SourceAuroc, i.TargetAccuracy, i.Steps, i.Seconds, i.ChosenBy, i.IsOracle, i.Chosen.Step, i.StoppedEarly, i.TrainableFrom, i.Curves))];
         string[] methods = [.. items.Select(i => i.Method).Distinct(StringComparer.Ordinal)];
         MethodSummary[] summary = [.. methods.Select(m => Summarize(m, [.. runs.Where(r => r.Method == m)]))];
 
@@ -49,6 +48,21 @@ internal static class ComparisonStage
             }
         }
 
+        var pooled = new List<PooledGapEntry>();
+        foreach (string method in protocol.Adaptation.Methods.Select(m => ProtocolNames.Of(m.Method)))
+        {
+            foreach (string baseline in protocol.Baselines.Select(ProtocolNames.Of))
+            {
+                ItemResult?[] a = [.. protocol.Seeds.Select(seed => items.FirstOrDefault(i => i.Method == method && i.Seed == seed))];
+                ItemResult?[] b = [.. protocol.Seeds.Select(seed => items.FirstOrDefault(i => i.Method == baseline && i.Seed == seed))];
+                if (both && a.All(x => x is not null) && b.All(x => x is not null))
+                {
+                    PooledGapResult gap = NegativeTransfer.PooledAurocGap(baseline, [.. a.Select(x => (IReadOnlyList<double>)x!.TargetTestScores)], [.. b.Select(x => (IReadOnlyList<double>)x!.TargetTestScores)], labels, sets.TargetTest.Groups, bootstrap);
+                    pooled.Add(new PooledGapEntry(method, [.. protocol.Seeds], gap));
+                }
+            }
+        }
+
         double[] bbse = [];
         if (First(ProtocolNames.Of(TrainingMethod.SourceOnly)) is { } sourceOnly)
         {
@@ -56,14 +70,13 @@ internal static class ComparisonStage
             bbse = DatasetBias.BbseTargetDistribution(Predicted(sourceOnly.SourceValScores), sets.SourceVal.Labels, Predicted(sourceOnly.TargetTestScores), 2);
         }
 
-        string reportedMethod = protocol.Adaptation.Methods.Count > 0 ? ProtocolNames.Of(protocol.Adaptation.Methods[0].Method) : items[0].Method;
         return new Comparison
         {
             Runs = runs,
             Summary = summary,
             NegativeTransfer = negative,
+            PooledGaps = pooled,
             Bias = new FeatureBias(diagnostics.SiteProbe, diagnostics.SourceVsTarget, diagnostics.Prevalence, bbse, DatasetBias.Verdict(diagnostics.SiteProbe, diagnostics.Prevalence)),
-            Reported = First(reportedMethod) ?? items[0],
         };
     }
 

@@ -62,12 +62,12 @@ internal static class DiagnosticsStage
         }
 
         progress?.Report(new RunProgress("diagnostics", 1, 4, "site probe (5-fold)"));
-        double[][] all = [.. sets.All.SelectMany(s => features[s.Name])];
-        string[] sites = [.. sets.All.SelectMany(s => s.Set.Domains)];
+        double[][] all = [.. sets.Distinct.SelectMany(s => features[s.Name])];
+        string[] sites = [.. sets.Distinct.SelectMany(s => s.Set.Domains)];
         SiteProbeResult probe = DatasetBias.SiteProbe(all, sites, folds: 5, seed: 1);
         progress?.Report(new RunProgress("diagnostics", 2, 4, "proxy A-distance"));
-        double[][] source = [.. features["source-train"], .. features["source-val"], .. features["source-test"]];
-        double[][] target = [.. features["target-train"], .. features["target-val"], .. features["target-test"]];
+        double[][] source = [.. sets.Distinct.Where(s => s.Name.StartsWith("source", StringComparison.Ordinal)).SelectMany(s => features[s.Name])];
+        double[][] target = [.. sets.Distinct.Where(s => s.Name.StartsWith("target", StringComparison.Ordinal)).SelectMany(s => features[s.Name])];
         ProxyADistanceResult aDistance = DatasetBias.ProxyADistance(source, target, seed: 1);
         progress?.Report(new RunProgress("diagnostics", 4, 4, "done"));
         return new PretrainedDiagnostics
@@ -76,7 +76,7 @@ internal static class DiagnosticsStage
             Transferability = transferability,
             SiteProbe = probe,
             SourceVsTarget = aDistance,
-            Prevalence = DatasetBias.PrevalenceBySite(sites, [.. sets.All.SelectMany(s => s.Set.Labels)]),
+            Prevalence = DatasetBias.PrevalenceBySite(sites, [.. sets.Distinct.SelectMany(s => s.Set.Labels)]),
         };
     }
 

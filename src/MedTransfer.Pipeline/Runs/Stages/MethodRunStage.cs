@@ -17,7 +17,7 @@ using static TorchSharp.torch;
 
 namespace MedTransfer.Pipeline.Runs.Stages;
 
-/// <summary>What one (method, seed) run kept: its chosen checkpoint's scores and how it was trained and chosen.</summary>
+/// <summary>What one (method, seed) run kept: every candidate's predictions and scores, and which candidate the run keeps.</summary>
 internal sealed record ItemResult
 {
     public required string Method { get; init; }
@@ -30,14 +30,6 @@ internal sealed record ItemResult
 
     public required double Seconds { get; init; }
 
-    public required long SelectedStep { get; init; }
-
-    public required string SelectedBy { get; init; }
-
-    public required double SelectionScore { get; init; }
-
-    public required bool IsOracle { get; init; }
-
     public required bool StoppedEarly { get; init; }
 
     public required string TrainableFrom { get; init; }
@@ -46,21 +38,51 @@ internal sealed record ItemResult
 
     public required int SaturatedSteps { get; init; }
 
-    public required IReadOnlyList<CandidateCheckpoint> Candidates { get; init; }
+    /// <summary>True for the adabn method: each candidate's BatchNorm statistics are re-estimated on the target before it is used.</summary>
+    public required bool AdaBn { get; init; }
+
+    /// <summary>True when the predictions come from k models that each never saw the images they score (the transductive target-only baseline); such a run has no weights to export.</summary>
+    public bool CrossValidated { get; init; }
 
     public required TrainingCurves Curves { get; init; }
 
-    public required double[] TargetTestScores { get; init; }
+    public required IReadOnlyList<CandidateResult> Candidates { get; init; }
 
-    public required double[] SourceTestScores { get; init; }
+    /// <summary>The candidate this run keeps (by the protocol's selection rule among its own candidates).</summary>
+    public required int ChosenIndex { get; init; }
 
-    public required double[] SourceValScores { get; init; }
+    public required string ChosenBy { get; init; }
 
-    public required double TargetAuroc { get; init; }
+    public required double ChosenScore { get; init; }
 
-    public required double SourceAuroc { get; init; }
+    public required bool IsOracle { get; init; }
 
-    public required double TargetAccuracy { get; init; }
+    [JsonIgnore]
+    public CandidateResult Chosen => Candidates[ChosenIndex];
+
+    [JsonIgnore]
+    public double[] TargetTestScores => CandidateResult.Probabilities(Chosen.TargetTestMargins);
+
+    [JsonIgnore]
+    public double[] SourceValScores => CandidateResult.Probabilities(Chosen.SourceValMargins);
+
+    [JsonIgnore]
+    public double TargetAuroc => Chosen.TargetTestAuroc;
+
+    [JsonIgnore]
+    public double SourceAuroc => Chosen.SourceTestMargins.Length == 0 ? double.NaN : Auc(Chosen.SourceTestMargins, SourceTestLabels);
+
+    [JsonIgnore]
+    internal IReadOnlyList<int> SourceTestLabels { get; set; } = [];
+
+    [JsonIgnore]
+    internal IReadOnlyList<int> TargetTestLabels { get; set; } = [];
+
+    [JsonIgnore]
+    public double TargetAccuracy => TargetTestLabels.Count == 0 ? double.NaN : TargetTestScores.Select((p, i) => (p >= 0.5 ? 1 : 0) == TargetTestLabels[i] ? 1.0 : 0.0).Average();
+
+    private static double Auc(double[] margins, IReadOnlyList<int> labels) =>
+        labels.Contains(0) && labels.Contains(1) ? Auroc.Compute(margins, [.. labels]) : double.NaN;
 }
 
 /// <summary>
@@ -74,7 +96,8 @@ internal sealed record ItemResult
 internal sealed class MethodRunStage
 {
     private const string ResultFile = "result.json";
-    private const string ModelFile = "model.ckpt";
+    private const string CandidateFolder = "candidates";
+    private const int Folds = 5;
 
     private static readonly JsonSerializerOptions s_json = new()
     {
@@ -91,10 +114,12 @@ internal sealed class MethodRunStage
     private readonly IProgress<RunProgress>? _progress;
 
     private readonly double _checkpointSeconds;
+    private readonly bool _transductive;
 
     public MethodRunStage(ExperimentProtocol protocol, RunSets sets, ActivationCache cache, Device device, string checkpointFolder, double checkpointSeconds, IProgress<RunProgress>? progress)
     {
         _checkpointSeconds = checkpointSeconds;
+        _transductive = protocol.Evaluation.Target == TargetEvaluation.Transductive;
         _protocol = protocol;
         _sets = sets;
         _cache = cache;
@@ -123,13 +148,13 @@ internal sealed class MethodRunStage
         return results;
     }
 
-    /// <summary>A fresh model of the item with its kept weights (for export, embeddings and the shortcut check).</summary>
-    public TransferModel LoadModel(string method, int seed)
+    /// <summary>A fresh model of a run with the weights of its candidate at <paramref name="step"/> (for export, embeddings and the shortcut check); AdaBN runs get their target statistics again.</summary>
+    public TransferModel LoadModel(ItemResult item, long step)
     {
-        FineTuneConfig config = ConfigOf(method, seed);
+        FineTuneConfig config = ConfigOf(item.Method, item.Seed);
         TransferModel model = TransferModel.Create(config);
         model.to(_device);
-        Checkpoint kept = CheckpointFile.Load(Path.Combine(ItemFolder(method, seed), ModelFile));
+        Checkpoint kept = CheckpointFile.Load(CandidatePath(item, step));
         try
         {
             TrainedState.Restore(model, kept.Model);
@@ -142,9 +167,39 @@ internal sealed class MethodRunStage
             }
         }
 
+        if (item.AdaBn)
+        {
+            AdaBN.Adapt(model, _sets.TargetTrain, _device, 32, config.ChannelsLast);
+        }
+
         model.eval();
         return model;
     }
+
+    /// <summary>Removes every candidate's weights but those of <paramref name="keep"/>'s candidate at <paramref name="step"/> (after the selection across runs).</summary>
+    public void KeepOnly(IReadOnlyList<ItemResult> items, ItemResult keep, long step)
+    {
+        string kept = CandidatePath(keep, step);
+        foreach (ItemResult item in items)
+        {
+            string dir = Path.Combine(ItemFolder(item.Method, item.Seed), CandidateFolder);
+            if (!Directory.Exists(dir))
+            {
+                continue;
+            }
+
+            foreach (string file in Directory.EnumerateFiles(dir, "*.ckpt"))
+            {
+                if (!string.Equals(Path.GetFullPath(file), Path.GetFullPath(kept), StringComparison.Ordinal))
+                {
+                    File.Delete(file);
+                }
+            }
+        }
+    }
+
+    private string CandidatePath(ItemResult item, long step) =>
+        Path.Combine(ItemFolder(item.Method, item.Seed), CandidateFolder, string.Create(CultureInfo.InvariantCulture, $"snapshot-{step:D8}.ckpt"));
 
     private string ItemFolder(string method, int seed) => Path.Combine(_folder, string.Create(CultureInfo.InvariantCulture, $"{method}.seed-{seed}"));
 
@@ -153,7 +208,7 @@ internal sealed class MethodRunStage
     private ItemResult? Load(WorkItem item)
     {
         string path = Path.Combine(ItemFolder(item.MethodName, item.Seed), ResultFile);
-        if (!File.Exists(path) || !File.Exists(Path.Combine(ItemFolder(item.MethodName, item.Seed), ModelFile)))
+        if (!File.Exists(path))
         {
             return null;
         }
@@ -161,7 +216,7 @@ internal sealed class MethodRunStage
         try
         {
             ItemResult? result = JsonSerializer.Deserialize<ItemResult>(File.ReadAllText(path), s_json);
-            return result is not null && result.ProtocolHash == _protocol.ComputeHash() && result.TargetTestScores.Length == _sets.TargetTest.Count ? result : null;
+            return result is not null && result.ProtocolHash == _protocol.ComputeHash() && result.Candidates.Count > 0 && result.Chosen.TargetTestMargins.Length == _sets.TargetTest.Count ? Labelled(result) : null;
         }
         catch (JsonException)
         {
@@ -176,86 +231,185 @@ internal sealed class MethodRunStage
         string method = item.MethodName;
         FineTuneConfig config = ConfigOf(method, item.Seed);
         string folder = ItemFolder(method, item.Seed);
-        string work = Path.Combine(folder, "work");
         bool targetOnly = method == AdaptationMethods.TargetOnly;
+        if (targetOnly && _transductive)
+        {
+            return CrossValidatedTargetOnly(item, config, folder, index, total, watch, ct);
+        }
+
         bool adaBn = config.Adaptation.Method == AdaptationMethods.AdaBN;
         var data = targetOnly
             ? new TrainingData(_sets.TargetTrain, _sets.TargetVal, _sets.TargetTrain)
             : new TrainingData(_sets.SourceTrain, _sets.SourceVal, _sets.TargetTrain);
-        var relay = new Relay<TrainingEvent>(e => Report(item, index, total, e));
         using TransferModel model = TransferModel.Create(config);
-        var trainer = new TransferTrainer(config, _device, relay, _cache);
-        TrainingOutcome outcome = trainer.Fit(model, data, new CheckpointPolicy(work, Every: Math.Clamp(config.Iterations / 10, 1, 50), MinimumSeconds: _checkpointSeconds), ct);
+        TrainingOutcome outcome = Fit(item, config, model, data, Path.Combine(folder, "work"), index, total, ct);
         try
         {
             BackboneCut? cut = model.Features.Backbone.CutBefore(config.EffectiveTrainableFrom);
-            bool prefix = cut is { Index: > 0 };
-            Func<ISampleSource, ISampleSource> cached = set => prefix && set is ImageSet images ? (ISampleSource?)_cache.Get(model, cut!, images, _device) ?? set : set;
-            Choice choice = CheckpointChoice.Select(_protocol.Selection, outcome, model, cached, cut, _sets, targetOnly, _device, config.ChannelsLast);
-            outcome.Snapshots.Restore(choice.Step, model);
-            string selectedBy = choice.Rule;
-            if (adaBn)
-            {
-                AdaBN.Adapt(model, _sets.TargetTrain, _device, config.BatchSize, config.ChannelsLast);
-                selectedBy += "; then AdaBN on the target training images";
-            }
 
-            // After AdaBN the frozen layers' statistics changed: score through the whole network.
-            Func<ISampleSource, ISampleSource> view = adaBn ? set => set : cached;
-            double[] Score(ImageSet set) => ModelScoring.Score(model, view(set), _device, cut, channelsLast: config.ChannelsLast).PositiveScores();
-            double[] targetScores = Score(_sets.TargetTest);
-            double[] sourceScores = Score(_sets.SourceTest);
-            double[] sourceValScores = Score(_sets.SourceVal);
-            int[] targetLabels = [.. _sets.TargetTest.Labels];
-            int[] sourceLabels = [.. _sets.SourceTest.Labels];
-            var result = new ItemResult
-            {
-                Method = method,
-                Seed = item.Seed,
-                ProtocolHash = _protocol.ComputeHash(),
-                Steps = outcome.StepsRun,
-                Seconds = watch.Elapsed.TotalSeconds,
-                SelectedStep = choice.Step,
-                SelectedBy = selectedBy,
-                SelectionScore = choice.Score,
-                IsOracle = choice.IsOracle,
-                StoppedEarly = outcome.StoppedEarly,
-                TrainableFrom = outcome.TrainableFrom,
-                CachedActivations = outcome.CachedActivations,
-                SaturatedSteps = outcome.SaturatedSteps,
-                Candidates = outcome.Candidates,
-                Curves = outcome.Curves,
-                TargetTestScores = targetScores,
-                SourceTestScores = sourceScores,
-                SourceValScores = sourceValScores,
-                TargetAuroc = BothClasses(targetLabels) ? Auroc.Compute(targetScores, targetLabels) : double.NaN,
-                SourceAuroc = BothClasses(sourceLabels) ? Auroc.Compute(sourceScores, sourceLabels) : double.NaN,
-                TargetAccuracy = targetScores.Select((s, i) => (s >= 0.5 ? 1 : 0) == targetLabels[i] ? 1.0 : 0.0).Average(),
-            };
+            // After AdaBN the frozen layers' statistics changed: such candidates are scored through the whole network.
+            Func<ISampleSource, ISampleSource> view = adaBn ? set => set : Cached(model, cut);
+            List<CandidateResult> candidates = new CandidateScoring(_sets, _device, config.ChannelsLast).Score(outcome, model, cut, view, adaBn, targetOnly);
+            Pick pick = SelectionRules.Best(_protocol.Selection, candidates, "of this run");
+            ItemResult result = NewResult(item, outcome, candidates, pick, adaBn, watch);
 
-            // The kept weights first, the result last: a result file means the item is complete.
-            Dictionary<string, Tensor> state = TrainedState.Capture(model, config, adaBn);
-            try
-            {
-                CheckpointFile.Save(Path.Combine(folder, ModelFile), outcome.StepsRun, config.ToJson(), state, new Dictionary<string, Tensor>());
-            }
-            finally
-            {
-                foreach (Tensor t in state.Values)
-                {
-                    t.Dispose();
-                }
-            }
-
+            // The candidates' weights first, the result last: a result file means the item is complete.
+            outcome.Snapshots.MoveTo(Path.Combine(folder, CandidateFolder));
             AtomicFile.Write(Path.Combine(folder, ResultFile), JsonSerializer.SerializeToUtf8Bytes(result, s_json));
-            outcome.Snapshots.Delete();
-            Directory.Delete(work, recursive: true);
-            return result;
+            Directory.Delete(Path.Combine(folder, "work"), recursive: true);
+            return Labelled(result);
         }
         finally
         {
             outcome.Snapshots.Dispose();
         }
+    }
+
+    private TrainingOutcome Fit(WorkItem item, FineTuneConfig config, TransferModel model, TrainingData data, string work, int index, int total, CancellationToken ct)
+    {
+        var relay = new Relay<TrainingEvent>(e => Report(item, index, total, e));
+        var trainer = new TransferTrainer(config, _device, relay, _cache);
+        return trainer.Fit(model, data, new CheckpointPolicy(work, Every: Math.Clamp(config.Iterations / 10, 1, 50), MinimumSeconds: _checkpointSeconds), ct);
+    }
+
+    private Func<ISampleSource, ISampleSource> Cached(TransferModel model, BackboneCut? cut) =>
+        set => cut is { Index: > 0 } && set is ImageSet images ? (ISampleSource?)_cache.Get(model, cut, images, _device) ?? set : set;
+
+    /// <summary>
+    /// The target-only baseline when every target image is evaluated (transductive mode): k-fold cross-validation over
+    /// target patients. Each fold trains on the other folds' labelled images; every image is scored by the fold model
+    /// that never saw it. Its predictions are a baseline, not a model to ship, so nothing is exported from it.
+    /// </summary>
+    private ItemResult CrossValidatedTargetOnly(WorkItem item, FineTuneConfig config, string folder, int index, int total, Stopwatch watch, CancellationToken ct)
+    {
+        ImageSet all = _sets.TargetTest;
+        int[] fold = PatientFolds(all, Folds, _protocol.Data.Split.Seed);
+        var margins = new double[all.Count];
+        TrainingCurves? curves = null;
+        long steps = 0;
+        for (int f = 0; f < Folds; f++)
+        {
+            ImageSet train = Subset(all, i => fold[i] != f);
+            ImageSet held = Subset(all, i => fold[i] == f);
+            if (held.Count == 0)
+            {
+                continue;
+            }
+
+            using TransferModel model = TransferModel.Create(config);
+            TrainingOutcome outcome = Fit(item, config, model, new TrainingData(train), Path.Combine(folder, string.Create(CultureInfo.InvariantCulture, $"fold-{f + 1}")), index, total, ct);
+            try
+            {
+                BackboneCut? cut = model.Features.Backbone.CutBefore(config.EffectiveTrainableFrom);
+                ModelOutputs o = ModelScoring.Score(model, Cached(model, cut)(held), _device, cut, channelsLast: config.ChannelsLast);
+                int k = 0;
+                for (int i = 0; i < all.Count; i++)
+                {
+                    if (fold[i] == f)
+                    {
+                        margins[i] = o.Logits[k][1] - o.Logits[k][0];
+                        k++;
+                    }
+                }
+
+                curves ??= outcome.Curves;
+                steps = Math.Max(steps, outcome.StepsRun);
+            }
+            finally
+            {
+                outcome.Snapshots.Delete();
+                outcome.Snapshots.Dispose();
+                Directory.Delete(Path.Combine(folder, string.Create(CultureInfo.InvariantCulture, $"fold-{f + 1}")), recursive: true);
+            }
+        }
+
+        int[] labels = [.. all.Labels];
+        var candidate = new CandidateResult
+        {
+            Step = steps,
+            TargetTrainProbabilities = CandidateResult.Probabilities(margins),
+            TargetTestMargins = margins,
+            TargetTestAuroc = labels.Contains(0) && labels.Contains(1) ? Auroc.Compute(margins, labels) : double.NaN,
+        };
+        string rule = string.Create(CultureInfo.InvariantCulture, $"{Folds}-fold cross-validation over target patients: each image scored by the fold model that never saw it (last step of each fold)");
+        var result = new ItemResult
+        {
+            Method = item.MethodName,
+            Seed = item.Seed,
+            ProtocolHash = _protocol.ComputeHash(),
+            Steps = steps,
+            Seconds = watch.Elapsed.TotalSeconds,
+            StoppedEarly = false,
+            TrainableFrom = config.EffectiveTrainableFrom,
+            CachedActivations = false,
+            SaturatedSteps = 0,
+            AdaBn = false,
+            CrossValidated = true,
+            Curves = curves ?? new TrainingCurves([], [], [], [], []),
+            Candidates = [candidate],
+            ChosenIndex = 0,
+            ChosenBy = rule,
+            ChosenScore = double.NaN,
+            IsOracle = false,
+        };
+        Directory.CreateDirectory(folder);
+        AtomicFile.Write(Path.Combine(folder, ResultFile), JsonSerializer.SerializeToUtf8Bytes(result, s_json));
+        return Labelled(result);
+    }
+
+    private ItemResult NewResult(WorkItem item, TrainingOutcome outcome, List<CandidateResult> candidates, Pick pick, bool adaBn, Stopwatch watch) => new()
+    {
+        Method = item.MethodName,
+        Seed = item.Seed,
+        ProtocolHash = _protocol.ComputeHash(),
+        Steps = outcome.StepsRun,
+        Seconds = watch.Elapsed.TotalSeconds,
+        StoppedEarly = outcome.StoppedEarly,
+        TrainableFrom = outcome.TrainableFrom,
+        CachedActivations = outcome.CachedActivations,
+        SaturatedSteps = outcome.SaturatedSteps,
+        AdaBn = adaBn,
+        Curves = outcome.Curves,
+        Candidates = candidates,
+        ChosenIndex = pick.Index,
+        ChosenBy = pick.Rule + (adaBn ? "; AdaBN re-estimates its BatchNorm statistics on the target training images" : string.Empty),
+        ChosenScore = pick.Score,
+        IsOracle = pick.IsOracle,
+    };
+
+    private ItemResult Labelled(ItemResult result)
+    {
+        result.SourceTestLabels = _sets.SourceTest.Labels;
+        result.TargetTestLabels = _sets.TargetTest.Labels;
+        return result;
+    }
+
+    /// <summary>Fold of each image, by patient: patients in a seeded random order, dealt round-robin.</summary>
+    private static int[] PatientFolds(ImageSet set, int folds, int seed)
+    {
+        string[] patients = [.. set.Groups.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+        new Random(seed).Shuffle(patients);
+        var foldOf = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < patients.Length; i++)
+        {
+            foldOf[patients[i]] = i % folds;
+        }
+
+        return [.. set.Groups.Select(g => foldOf[g])];
+    }
+
+    private static ImageSet Subset(ImageSet set, Func<int, bool> keep)
+    {
+        var subset = new ImageSet(set.Size);
+        for (int i = 0; i < set.Count; i++)
+        {
+            if (keep(i))
+            {
+                subset.Add(set.Ids[i], set.Pixels(i).ToArray(), set.Labels[i], set.Domains[i], set.Groups[i]);
+            }
+        }
+
+        return subset;
     }
 
     private void Report(WorkItem item, int index, int total, TrainingEvent e)

@@ -26,16 +26,22 @@ internal sealed record OutputInputs(
     PreparedData Data,
     PretrainedDiagnostics Diagnostics,
     Comparison Comparison,
+    IReadOnlyList<ItemResult> Items,
+    ItemResult SelectedItem,
+    SelectedRun Selected,
+    SelectionAudit Audit,
     MethodRunStage Methods,
     StudyPseudonyms Pseudonyms,
     Device Device,
     double Seconds);
 
 /// <summary>
-/// Stage 5 of a run: the reported model (reloaded from its kept weights) is evaluated in full on the target test
-/// partition, checked for shortcuts, embedded, and exported with its recipe and shift monitor; then predictions.csv,
-/// results.json, report.html (unless the protocol turns it off) and quarantine.txt are written, and the completion
-/// marker last.
+/// Stage 6 of a run: the selected model (reloaded from its candidate's weights) is calibrated by temperature scaling on
+/// source validation, given an operating threshold chosen there, evaluated in full on the target, checked for
+/// shortcuts, embedded, and exported with its recipe and shift monitor; then predictions.csv (the target rows as
+/// "test", the source-validation rows that fixed the threshold as "val"), results.json, report.html (unless the
+/// protocol turns it off) and quarantine.txt are written, every other candidate's weights removed, and the
+/// completion marker written last.
 /// </summary>
 internal static class OutputStage
 {
@@ -43,9 +49,12 @@ internal static class OutputStage
     {
         ExperimentProtocol protocol = input.Protocol;
         RunSets sets = input.Data.Sets;
-        ItemResult reported = input.Comparison.Reported;
+        ItemResult item = input.SelectedItem;
+        CandidateResult chosen = item.Candidates.First(c => c.Step == input.Selected.Checkpoint);
         var bootstrap = new BootstrapOptions { Resamples = protocol.Evaluation.Bootstrap, Confidence = protocol.Evaluation.Ci, Seed = 1 };
-        using TransferModel model = input.Methods.LoadModel(reported.Method, reported.Seed);
+        using TransferModel model = input.Methods.LoadModel(item, chosen.Step);
+        (CalibrationSummary calibration, double[] targetScores, double[] sourceValScores) = Calibrate(chosen, sets);
+        OperatingPoint operating = Operate(protocol, sourceValScores, sets.SourceVal.Labels, targetScores, sets.TargetTest.Labels);
 
         progress?.Report(new RunProgress("evaluate", 0, 4, "embeddings"));
         var embeddings = new List<EmbeddingPoints>();
@@ -54,7 +63,7 @@ internal static class OutputStage
         {
             double[][] after = [.. Features(model, sets.SourceTest, input.Device), .. Features(model, sets.TargetTest, input.Device)];
             embeddings.Add(Embed("pretrained backbone", [.. input.Diagnostics.Features["source-test"], .. input.Diagnostics.Features["target-test"]], sets));
-            embeddings.Add(Embed(string.Create(CultureInfo.InvariantCulture, $"{reported.Method}, seed {reported.Seed}"), after, sets));
+            embeddings.Add(Embed(string.Create(CultureInfo.InvariantCulture, $"{item.Method}, seed {item.Seed}, step {chosen.Step}"), after, sets));
         }
 
         ShortcutCheckResult? shortcut = null;
@@ -70,14 +79,14 @@ internal static class OutputStage
         }
 
         progress?.Report(new RunProgress("evaluate", 2, 4, "evaluation with confidence intervals"));
-        List<PredictionRow> rows = PredictionRows(targetTest, reported.TargetTestScores, input.Data.Rows, protocol, input.Pseudonyms);
-        EvaluationResult evaluation = PredictionEvaluation.Evaluate(rows, new EvaluationOptions { Bootstrap = bootstrap, PerSite = protocol.Evaluation.PerSite });
+        List<PredictionRow> rows = [.. PredictionRows(sets.SourceVal, sourceValScores, "val", input.Data.Rows, protocol, input.Pseudonyms), .. PredictionRows(targetTest, targetScores, "test", input.Data.Rows, protocol, input.Pseudonyms)];
+        EvaluationResult evaluation = PredictionEvaluation.Evaluate(rows, new EvaluationOptions { Bootstrap = bootstrap, PerSite = protocol.Evaluation.PerSite, TargetSensitivity = protocol.Evaluation.OperatingSensitivity });
 
         progress?.Report(new RunProgress("evaluate", 3, 4, "export"));
         ShiftMonitor monitor = ShiftMonitor.Fit(Features(model, sets.SourceTrain, input.Device), Features(model, sets.SourceVal, input.Device));
         bool mri = input.Data.IsMri;
         XrayRecipe recipe = input.Data.Recipe;
-        var metadata = new ExportMetadata(["negative", "positive"], 1, mri ? "mri" : "xray", mri ? (protocol.Preprocessing.Mri ?? new MriRecipe()).ToJson() : recipe.ToJson(), monitor.ToJson(), protocol.ComputeHash(), reported.Seed, input.Options.CodeVersion);
+        var metadata = new ExportMetadata(["negative", "positive"], 1, mri ? "mri" : "xray", mri ? (protocol.Preprocessing.Mri ?? new MriRecipe()).ToJson() : recipe.ToJson(), monitor.ToJson(), protocol.ComputeHash(), item.Seed, input.Options.CodeVersion);
         string modelPath = Path.Combine(folder.Root, "model", "model.onnx");
         ModelExporter.Save(model, metadata, modelPath, channels: mri ? 1 : recipe.Channels);
 
@@ -87,7 +96,7 @@ internal static class OutputStage
             protocol.ComputeHash(),
             input.Device.ToString(),
             input.Device.type == DeviceType.CPU,
-            reported.Method,
+            item.Method,
             input.Comparison.Runs,
             input.Comparison.Summary,
             input.Comparison.NegativeTransfer,
@@ -98,9 +107,15 @@ internal static class OutputStage
             new Manifest(input.Data.Rows).ManifestHash,
             input.Seconds,
             input.Data.Sites,
-            reported.Seed,
+            item.Seed,
             input.Pseudonyms.Fingerprint,
-            embed);
+            embed,
+            ProtocolNames.Of(protocol.Evaluation.Target),
+            input.Selected,
+            input.Audit,
+            input.Comparison.PooledGaps,
+            calibration,
+            operating);
 
         progress?.Report(new RunProgress("report", 0, 1, "results.json and report.html"));
         CodeVersion code = CodeVersion.Parse(input.Options.CodeVersion);
@@ -135,6 +150,7 @@ internal static class OutputStage
             outputs["report.html"] = Sha256(reportPath);
         }
 
+        input.Methods.KeepOnly(input.Items, item, chosen.Step);
         folder.MarkComplete(protocol.ComputeHash(), outputs);
         progress?.Report(new RunProgress("report", 1, 1, reportPath ?? resultsPath));
         return new RunOutcome(results, evaluation, rows, quarantine, folder.Root, reportPath, warnings);
@@ -164,7 +180,45 @@ internal static class OutputStage
         return new EmbeddingPoints(model, [.. projection.Select(p => p[0])], [.. projection.Select(p => p[1])], domains, labels);
     }
 
-    private static List<PredictionRow> PredictionRows(ImageSet set, double[] scores, IReadOnlyList<ManifestRow> rows, ExperimentProtocol protocol, StudyPseudonyms pseudonyms)
+    /// <summary>
+    /// Temperature scaling fitted on the source-validation margins (no target label is read to fit it), applied to
+    /// the target; ECE before and after on source validation and per target site.
+    /// </summary>
+    private static (CalibrationSummary Summary, double[] Target, double[] SourceVal) Calibrate(CandidateResult chosen, RunSets sets)
+    {
+        int[] sourceLabels = [.. sets.SourceVal.Labels];
+        double t = Calibration.FitTemperature(chosen.SourceValMargins, sourceLabels);
+        double[] sourceBefore = CandidateResult.Probabilities(chosen.SourceValMargins);
+        double[] sourceAfter = Calibration.ApplyTemperature(chosen.SourceValMargins, t);
+        double[] targetBefore = CandidateResult.Probabilities(chosen.TargetTestMargins);
+        double[] targetAfter = Calibration.ApplyTemperature(chosen.TargetTestMargins, t);
+        ImageSet target = sets.TargetTest;
+        var bySite = new List<SiteCalibration>();
+        foreach (string site in target.Domains.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        {
+            int[] idx = [.. Enumerable.Range(0, target.Count).Where(i => target.Domains[i] == site)];
+            int[] y = [.. idx.Select(i => target.Labels[i])];
+            bySite.Add(new SiteCalibration(site, idx.Length, Calibration.BinaryEce([.. idx.Select(i => targetBefore[i])], y).Ece, Calibration.BinaryEce([.. idx.Select(i => targetAfter[i])], y).Ece));
+        }
+
+        var summary = new CalibrationSummary(t, Calibration.BinaryEce(sourceBefore, sourceLabels).Ece, Calibration.BinaryEce(sourceAfter, sourceLabels).Ece, bySite);
+        return (summary, targetAfter, sourceAfter);
+    }
+
+    /// <summary>The threshold from source validation (Youden's J, or the stated sensitivity) and sensitivity/specificity at it on both sides.</summary>
+    private static OperatingPoint Operate(ExperimentProtocol protocol, double[] sourceVal, IReadOnlyList<int> sourceLabels, double[] target, IReadOnlyList<int> targetLabels)
+    {
+        int[] ys = [.. sourceLabels];
+        int[] yt = [.. targetLabels];
+        double? sensitivity = protocol.Evaluation.OperatingSensitivity;
+        double threshold = sensitivity is double s ? BinaryMetrics.ThresholdForSensitivity(sourceVal, ys, s) : BinaryMetrics.YoudenThreshold(sourceVal, ys);
+        string rule = sensitivity is double v ? string.Create(CultureInfo.InvariantCulture, $"sensitivity ≥ {v:0.###} on source validation") : "Youden's J on source validation";
+        ConfusionMatrix a = ConfusionMatrix.At(sourceVal, ys, threshold);
+        ConfusionMatrix b = ConfusionMatrix.At(target, yt, threshold);
+        return new OperatingPoint(threshold, rule, a.Sensitivity, a.Specificity, b.Sensitivity, b.Specificity);
+    }
+
+    private static List<PredictionRow> PredictionRows(ImageSet set, double[] scores, string split, IReadOnlyList<ManifestRow> rows, ExperimentProtocol protocol, StudyPseudonyms pseudonyms)
     {
         var byId = rows.ToDictionary(r => r.Id, StringComparer.Ordinal);
         var list = new List<PredictionRow>();
@@ -185,7 +239,7 @@ internal static class OutputStage
                 };
             }
 
-            list.Add(new PredictionRow(pseudonyms.Of("image", r.Id), pseudonyms.Of("patient", r.Patient), set.Labels[i], scores[i], r.Site, "test", groups));
+            list.Add(new PredictionRow(pseudonyms.Of("image", r.Id), pseudonyms.Of("patient", r.Patient), set.Labels[i], scores[i], r.Site, split, groups));
         }
 
         return list;

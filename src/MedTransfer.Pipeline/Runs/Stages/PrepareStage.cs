@@ -31,6 +31,9 @@ internal sealed class RunSets
         ("source-train", SourceTrain), ("source-val", SourceVal), ("source-test", SourceTest),
         ("target-train", TargetTrain), ("target-val", TargetVal), ("target-test", TargetTest),
     ];
+
+    /// <summary>Each image once (transductive runs use one target set for train, val and test).</summary>
+    public IEnumerable<(string Name, ImageSet Set)> Distinct => All.DistinctBy(s => s.Set);
 }
 
 /// <summary>How many images of a site were found and how many the run used.</summary>
@@ -92,7 +95,10 @@ internal static class PrepareStage
         SplitOptions split = data.Split.ToSplitOptions();
         var source = new Manifest(labelled.Where(r => data.SourceSites.Contains(r.Site)));
         var target = new Manifest(labelled.Where(r => data.TargetSites.Contains(r.Site)));
-        List<ManifestRow> assigned = [.. PatientSplitter.Assign(source, split).Rows.Concat(PatientSplitter.Assign(target, split).Rows)];
+        // Transductive evaluation adapts on and scores every target image: the target is not split (all rows "test").
+        bool transductive = protocol.Evaluation.Target == TargetEvaluation.Transductive;
+        IEnumerable<ManifestRow> targetRows = transductive ? target.Rows.Select(r => r with { Split = Partition.Test }) : PatientSplitter.Assign(target, split).Rows;
+        List<ManifestRow> assigned = [.. PatientSplitter.Assign(source, split).Rows.Concat(targetRows)];
 
         XrayRecipe recipe = protocol.Preprocessing.Xray ?? new XrayRecipe();
         int size = protocol.Preprocessing.InputSize;
@@ -223,6 +229,21 @@ internal static class PrepareStage
         }
 
         DataSpec d = protocol.Data;
+        if (protocol.Evaluation.Target == TargetEvaluation.Transductive)
+        {
+            // One set of every target image: adapted on (labels unread), validated on by the oracle only, evaluated.
+            ImageSet all = Make("target", d.TargetSites, Partition.Test, "(all images)");
+            return new RunSets
+            {
+                SourceTrain = Make("source", d.SourceSites, Partition.Train, "train"),
+                SourceVal = Make("source", d.SourceSites, Partition.Validation, "val"),
+                SourceTest = Make("source", d.SourceSites, Partition.Test, "test"),
+                TargetTrain = all,
+                TargetVal = all,
+                TargetTest = all,
+            };
+        }
+
         return new RunSets
         {
             SourceTrain = Make("source", d.SourceSites, Partition.Train, "train"),
