@@ -64,17 +64,6 @@ public sealed class RunCommandTests
     }
 
     [Fact]
-    public void Run_MriProtocolOnTheSmallSample_StopsWithAMessageAboutPatients()
-    {
-        // The committed MRI sample has 3 patients per site: too few for a patient-level split.
-        string protocol = Path.Combine(TestPaths.RepoRoot, "protocols", "mri-contrast-shift.yaml");
-        (int code, _, string error) = CliRunner.Run("run", protocol, "--out", Path.Combine(TestPaths.NewTempDirectory(), "run"), "--device", "cpu");
-        Assert.Equal(2, code);
-        Assert.Contains("data.split", error, StringComparison.Ordinal);
-        Assert.Contains("patient", error, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public void RunIgnores_NamesEverySettingRunDoesNotApply()
     {
         string path = SmallProtocol();
