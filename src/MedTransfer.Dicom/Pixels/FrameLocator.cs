@@ -67,7 +67,7 @@ internal sealed class FrameLocator
             }
 
             (int First, int Count)[] recovered = WithoutTable(items, out string how);
-            _warn(new DicomWarning(DicomErrorCode.InvalidPixelModule, -1, DicomTag.PixelData, $"the {t.Name} is inconsistent ({problem}): {how} instead"));
+            _warn(new DicomWarning(DicomErrorCode.InvalidPixelModule, -1, DicomTag.PixelData, $"{problem}: {how} instead"));
             return recovered;
         }
 
