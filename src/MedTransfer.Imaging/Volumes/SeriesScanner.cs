@@ -12,7 +12,8 @@ namespace MedTransfer.Imaging.Volumes;
 /// Splitting rules, in order: image size (Rows × Columns, then Pixel Spacing to 1e-4 mm), orientation (Image Orientation (Patient), direction
 /// cosines differing by more than 1e-3), echo (Echo Numbers, or an enhanced frame's Effective Echo Time), enhanced
 /// Stack ID; then a group whose positions repeat is split by Acquisition Number, else by Temporal Position, else by
-/// occurrence. A Siemens mosaic is a complete volume: each mosaic file is its own stack.
+/// diffusion weighting (b-value and gradient, each repeated weighting then by occurrence), else by occurrence. A
+/// mosaic (Siemens MOSAIC, UIH VFRAME) is a complete volume: each mosaic file is its own stack.
 /// </remarks>
 public static class SeriesScanner
 {
@@ -154,7 +155,12 @@ public static class SeriesScanner
 
             if (split.Count == 1 || split.Any(x => HasRepeatedPositions(x.Slices)))
             {
-                split = SplitByOccurrence(g);
+                List<Group> byDiffusion = SplitByDiffusion(g);
+                // Volumes in acquisition order (first Instance Number), as a 4-D series is read.
+                split = byDiffusion.Count > 1
+                    ? [.. byDiffusion.SelectMany(x => HasRepeatedPositions(x.Slices) ? SplitByOccurrence(x) : [x])
+                        .OrderBy(x => x.Slices.Min(s => s.InstanceNumber ?? int.MaxValue)).ThenBy(x => x.Slices.Min(s => s.Order))]
+                    : SplitByOccurrence(g);
             }
 
             final.AddRange(split);
@@ -233,6 +239,29 @@ public static class SeriesScanner
         }
 
         return result;
+    }
+
+    /// <summary>One group per diffusion weighting (b-value and gradient to 1e-3), in the order the weightings first appear.</summary>
+    private static List<Group> SplitByDiffusion(Group g)
+    {
+        var parts = new List<(string Key, List<SliceHeader> Slices)>();
+        foreach (SliceHeader s in g.Slices.OrderBy(s => s.InstanceNumber ?? int.MaxValue).ThenBy(s => s.Order))
+        {
+            string key = s.Diffusion is { } d
+                ? string.Create(CultureInfo.InvariantCulture, $"b={d.BValue:0.###} g=({d.Gradient[0]:0.000},{d.Gradient[1]:0.000},{d.Gradient[2]:0.000})")
+                : "no diffusion";
+            int at = parts.FindIndex(p => p.Key == key);
+            if (at < 0)
+            {
+                parts.Add((key, [s]));
+            }
+            else
+            {
+                parts[at].Slices.Add(s);
+            }
+        }
+
+        return [.. parts.Select(p => new Group(p.Slices, g.Reason | StackSplitReason.Diffusion, [.. g.Label, p.Key]))];
     }
 
     private static List<Group> SplitByOccurrence(Group g)
@@ -353,6 +382,17 @@ public static class SeriesScanner
         }
 
         var slices = new List<SliceHeader>(frames);
+        if (UihMosaic.IsVFrame(ds))
+        {
+            if (frames != 1)
+            {
+                throw new SkipFileException(SeriesScanFailureReason.UnsupportedImage, "a multi-frame UIH VFRAME image is not supported");
+            }
+
+            slices.Add(UihMosaic.Read(path, ds, rows.Value, columns.Value, order++));
+            return (info, slices);
+        }
+
         bool mosaic = ds.GetStrings(Tag.ImageType).Any(v => string.Equals(v, "MOSAIC", StringComparison.OrdinalIgnoreCase));
         if (mosaic)
         {
@@ -365,6 +405,7 @@ public static class SeriesScanner
             return (info, slices);
         }
 
+        Dictionary<string, string[]>? csa = SiemensCsaHeader.ImageHeader(ds);
         for (int f = 0; f < frames; f++)
         {
             DicomDataset? item = f < perFrame.Count ? perFrame[f] : null;
@@ -374,6 +415,7 @@ public static class SeriesScanner
             DicomDataset? transform = Functional(item, shared, Tag.PixelValueTransformationSequence);
             DicomDataset? content = Functional(item, shared, Tag.FrameContentSequence);
             DicomDataset? echo = Functional(item, shared, Tag.MREchoSequence);
+            DicomDataset? diffusion = Functional(item, shared, Tag.MRDiffusionSequence);
 
             double[] ipp = Vector(position ?? ds, Tag.ImagePositionPatient, 3);
             double[] iop = Vector(orientation ?? ds, Tag.ImageOrientationPatient, 6);
@@ -434,6 +476,8 @@ public static class SeriesScanner
                 SliceThickness = thickness,
                 Slope = transform?.GetDouble(Tag.RescaleSlope),
                 Intercept = transform?.GetDouble(Tag.RescaleIntercept),
+                Diffusion = DiffusionHeader.Read(ds, diffusion, csa, iop),
+                PhilipsScaleSlope = PhilipsScaleSlope.Read(ds, item),
                 PositionDerived = derived,
                 Order = order++,
             });
@@ -446,7 +490,7 @@ public static class SeriesScanner
     {
         Dictionary<string, string[]>? csa = SiemensCsaHeader.ImageHeader(ds);
         double? count = SiemensCsaHeader.Number(csa, "NumberOfImagesInMosaic");
-        if (count is null && SiemensCsaHeader.PrivateTag(ds, 0x0019, "SIEMENS MR HEADER", 0x0A) is { } legacy)
+        if (count is null && PrivateTags.Find(ds, 0x0019, "SIEMENS MR HEADER", 0x0A) is { } legacy)
         {
             count = ds.GetDouble(legacy);
         }
@@ -498,8 +542,17 @@ public static class SeriesScanner
             SliceThickness = Positive(ds.GetDouble(Tag.SliceThickness)),
             MosaicImages = (int)n,
             MosaicSliceNormal = normal,
+            TileTimes = MosaicTimes(csa, (int)n),
+            Diffusion = DiffusionHeader.Read(ds, null, csa, iop),
             Order = order,
         };
+    }
+
+    /// <summary>The CSA MosaicRefAcqTimes (milliseconds, one per tile) as seconds, or null when absent or incomplete.</summary>
+    private static double[]? MosaicTimes(Dictionary<string, string[]>? csa, int tiles)
+    {
+        double[] times = [.. Enumerable.Range(0, tiles).Select(i => SiemensCsaHeader.Number(csa, "MosaicRefAcqTimes", i) / 1000.0 ?? double.NaN)];
+        return times.All(double.IsFinite) ? times : null;
     }
 
     private static DicomDataset? Functional(DicomDataset? perFrame, DicomDataset? shared, DicomTag sequence)
@@ -512,15 +565,15 @@ public static class SeriesScanner
         return shared?.GetSequence(sequence) is { Count: > 0 } common ? common[0] : null;
     }
 
-    private static double[] Vector(DicomDataset ds, DicomTag tag, int count)
+    internal static double[] Vector(DicomDataset ds, DicomTag tag, int count)
     {
         double[] values = ds.GetDoubles(tag);
         return values.Length >= count ? values[..count] : [];
     }
 
-    private static double? Positive(double? value) => value is { } v && double.IsFinite(v) && v > 0 ? v : null;
+    internal static double? Positive(double? value) => value is { } v && double.IsFinite(v) && v > 0 ? v : null;
 
-    private static void ValidateGeometry(double[] ipp, double[] iop, double[] spacing)
+    internal static void ValidateGeometry(double[] ipp, double[] iop, double[] spacing)
     {
         if (ipp.Concat(iop).Concat(spacing).Any(v => !double.IsFinite(v)) || spacing[0] <= 0 || spacing[1] <= 0)
         {
@@ -551,7 +604,8 @@ public static class SeriesScanner
 
     private sealed record Group(List<SliceHeader> Slices, StackSplitReason Reason, List<string> Label);
 
-    private sealed class SkipFileException(SeriesScanFailureReason reason, string message) : Exception(message)
+    /// <summary>A file left out of every series, with the reason (caught by the scan loop, never escapes it).</summary>
+    internal sealed class SkipFileException(SeriesScanFailureReason reason, string message) : Exception(message)
     {
         public SeriesScanFailureReason Reason { get; } = reason;
     }
