@@ -525,6 +525,7 @@ public static class SeriesScanner
             normal = length > 0.5 && length < 1.5 ? Geometry.Scale(v, 1 / length) : null;
         }
 
+        double[]? times = MosaicTimes(csa, (int)n);
         return new SliceHeader
         {
             Path = path,
@@ -542,10 +543,26 @@ public static class SeriesScanner
             SliceThickness = Positive(ds.GetDouble(Tag.SliceThickness)),
             MosaicImages = (int)n,
             MosaicSliceNormal = normal,
-            TileTimes = MosaicTimes(csa, (int)n),
+            TileTimes = PlausibleTimes(ds, times),
+            TileTimesImplausible = times is not null && PlausibleTimes(ds, times) is null,
             Diffusion = DiffusionHeader.Read(ds, null, csa, iop),
             Order = order,
         };
+    }
+
+    /// <summary>
+    /// <paramref name="times"/> when every slice falls within one repetition time of the first (what slice times of one
+    /// volume must do), else null. Some multiband sequences write times that wrap around midnight or run over the
+    /// TR; dcm2niix repairs those with knowledge of the sequence, which this reader does not have, so it reports none.
+    /// </summary>
+    internal static double[]? PlausibleTimes(DicomDataset ds, double[]? times)
+    {
+        if (times is null || Positive(ds.GetDouble(Tag.RepetitionTime)) is not { } trMs)
+        {
+            return null;
+        }
+
+        return times.Max() - times.Min() < trMs / 1000 ? times : null;
     }
 
     /// <summary>The CSA MosaicRefAcqTimes (milliseconds, one per tile) as seconds, or null when absent or incomplete.</summary>

@@ -73,8 +73,11 @@ internal sealed class SliceHeader
     /// <summary>Image Position (Patient) of each tile when the file gives one per tile (UIH VFRAME), else null.</summary>
     public double[][]? TilePositions { get; init; }
 
-    /// <summary>Acquisition time (seconds after midnight) of each tile of a mosaic, when the file gives them, else null.</summary>
+    /// <summary>Acquisition time (seconds, any origin) of each tile of a mosaic, when the file gives plausible ones, else null.</summary>
     public double[]? TileTimes { get; init; }
+
+    /// <summary>True when the file gave per-tile times that were left out because they span more than the repetition time.</summary>
+    public bool TileTimesImplausible { get; init; }
 
     /// <summary>The diffusion weighting of the image, when its header states one.</summary>
     public DiffusionWeighting? Diffusion { get; init; }

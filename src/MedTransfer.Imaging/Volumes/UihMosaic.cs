@@ -62,6 +62,7 @@ internal static class UihMosaic
         }
 
         double[] times = [.. items.Select(item => Seconds(item.GetString(Tag.AcquisitionTime)) ?? double.NaN)];
+        double[]? given = times.All(double.IsFinite) ? times : null;
         return new SliceHeader
         {
             Path = path,
@@ -80,7 +81,8 @@ internal static class UihMosaic
             MosaicImages = n,
             MosaicGrid = (gridRows, gridColumns),
             TilePositions = positions,
-            TileTimes = times.All(double.IsFinite) ? times : null,
+            TileTimes = SeriesScanner.PlausibleTimes(ds, given),
+            TileTimesImplausible = given is not null && SeriesScanner.PlausibleTimes(ds, given) is null,
             Diffusion = DiffusionHeader.Read(ds, null, null, iop),
             Order = order,
         };

@@ -127,7 +127,7 @@ public static class VolumeAssembler
         {
             Scaling = reader.Scaling(mosaic),
             Diffusion = mosaic.Diffusion,
-            SliceTiming = Timing(mosaic.TileTimes, order),
+            SliceTiming = Timing(mosaic, order, warnings),
         };
     }
 
@@ -182,7 +182,7 @@ public static class VolumeAssembler
         {
             Scaling = reader.Scaling(mosaic),
             Diffusion = mosaic.Diffusion,
-            SliceTiming = Timing(mosaic.TileTimes, order),
+            SliceTiming = Timing(mosaic, order, warnings),
         };
     }
 
@@ -258,8 +258,14 @@ public static class VolumeAssembler
     }
 
     /// <summary>Per-slice acquisition times, in volume order, as seconds after the earliest; null when unknown.</summary>
-    private static double[]? Timing(double[]? tileTimes, int[] order)
+    private static double[]? Timing(SliceHeader mosaic, int[] order, List<string> warnings)
     {
+        double[]? tileTimes = mosaic.TileTimes;
+        if (mosaic.TileTimesImplausible)
+        {
+            warnings.Add("the file's per-slice acquisition times span more than the repetition time (a known multiband fault): no slice timing is reported");
+        }
+
         if (tileTimes is null || tileTimes.Length < order.Length)
         {
             return null;
