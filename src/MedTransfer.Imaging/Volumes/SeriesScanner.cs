@@ -551,15 +551,16 @@ public static class SeriesScanner
     }
 
     /// <summary>
-    /// <paramref name="times"/> when every slice falls within one repetition time of the first (what slice times of one
-    /// volume must do), else null. Some multiband sequences write times that wrap around midnight or run over the
+    /// <paramref name="times"/> unless they span a repetition time or more (the slices of one volume are acquired
+    /// within one TR), else null. Some multiband sequences write times that wrap around midnight or run over the
     /// TR; dcm2niix repairs those with knowledge of the sequence, which this reader does not have, so it reports none.
+    /// Without a Repetition Time there is nothing to check against and the times are kept.
     /// </summary>
     internal static double[]? PlausibleTimes(DicomDataset ds, double[]? times)
     {
         if (times is null || Positive(ds.GetDouble(Tag.RepetitionTime)) is not { } trMs)
         {
-            return null;
+            return times;
         }
 
         return times.Max() - times.Min() < trMs / 1000 ? times : null;

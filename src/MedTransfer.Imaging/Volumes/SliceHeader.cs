@@ -76,7 +76,7 @@ internal sealed class SliceHeader
     /// <summary>Acquisition time (seconds, any origin) of each tile of a mosaic, when the file gives plausible ones, else null.</summary>
     public double[]? TileTimes { get; init; }
 
-    /// <summary>True when the file gave per-tile times that were left out because they span more than the repetition time.</summary>
+    /// <summary>True when the file gave per-tile times that were left out because they span a repetition time or more.</summary>
     public bool TileTimesImplausible { get; init; }
 
     /// <summary>The diffusion weighting of the image, when its header states one.</summary>

@@ -263,7 +263,7 @@ public static class VolumeAssembler
         double[]? tileTimes = mosaic.TileTimes;
         if (mosaic.TileTimesImplausible)
         {
-            warnings.Add("the file's per-slice acquisition times span more than the repetition time (a known multiband fault): no slice timing is reported");
+            warnings.Add("the file's per-slice acquisition times span a repetition time or more (a known multiband fault): no slice timing is reported");
         }
 
         if (tileTimes is null || tileTimes.Length < order.Length)

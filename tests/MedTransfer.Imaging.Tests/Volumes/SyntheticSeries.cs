@@ -210,7 +210,7 @@ internal static class SyntheticSeries
     /// the count in (0065,xx50), and the diffusion weighting in (0065,xx09) and (0065,xx37) (image frame).
     /// </summary>
     public static string WriteUihMosaic(string folder, SliceSpec geometry, IReadOnlyList<SliceSpec> tiles, double[] tileTimes, double? bValue = null, double[]? imageGradient = null,
-        int? declaredCount = null, bool withSequence = true, int? gridColumns = null)
+        int? declaredCount = null, bool withSequence = true, int? gridColumns = null, double? repetitionTimeMs = null)
     {
         Directory.CreateDirectory(folder);
         int columns = gridColumns ?? (int)Math.Ceiling(Math.Sqrt(tiles.Count));
@@ -224,6 +224,11 @@ internal static class SyntheticSeries
         ds.SetNumbers(Tag.ImageOrientationPatient, DicomVR.DS, mosaic.Orientation);
         ds.SetNumbers(Tag.PixelSpacing, DicomVR.DS, mosaic.PixelSpacing);
         ds.SetNumbers(Tag.SpacingBetweenSlices, DicomVR.DS, 99); // deliberately wrong: the tile positions rule
+        if (repetitionTimeMs is { } tr)
+        {
+            ds.SetNumbers(Tag.RepetitionTime, DicomVR.DS, tr);
+        }
+
         // Block 0x12 on purpose: the reader must resolve the private creator.
         ds.Set(new DicomTag(0x0065, 0x0012), DicomVR.LO, "Image Private Header");
         ds.SetNumbers(new DicomTag(0x0065, 0x1250), DicomVR.DS, declaredCount ?? tiles.Count);

@@ -36,6 +36,20 @@ public sealed class UihMosaicTests : IDisposable
         Assert.Equal([2, 1, 0, 1.5, 0.5], result.SliceTiming!);
     }
 
+    [Theory]
+    [InlineData(2001, true)]
+    [InlineData(2000, false)]
+    public void Assemble_SliceTimesSpanningARepetitionTime_AreLeftOutWithAWarning(double repetitionTimeMs, bool kept)
+    {
+        List<SliceSpec> tiles = SyntheticSeries.Stack([0, 0, 0], s_oblique, [0, 3, 6]);
+        SyntheticSeries.WriteUihMosaic(_dir, tiles[0], tiles, [10, 11, 12], repetitionTimeMs: repetitionTimeMs);
+
+        AssembledVolume result = VolumeAssembler.Assemble(Assert.Single(Assert.Single(SeriesScanner.Scan(_dir).Series).Stacks));
+
+        Assert.Equal(kept, result.SliceTiming is not null);
+        Assert.Equal(!kept, result.Report.Warnings.Any(w => w.Contains("span a repetition time or more", StringComparison.Ordinal)));
+    }
+
     [Fact]
     public void Assemble_DiffusionInTheImageFrame_IsReportedInThePatientFrame()
     {
