@@ -200,6 +200,57 @@ public sealed class VolumeCommandsTests : IDisposable
         }
     }
 
+    [SkippableFact]
+    [Trait("Category", "Integration")]
+    public void Volume_RealUihDiffusionSeries_OneFourDimensionalFileWithDcm2niixsGradients()
+    {
+        string? root = TestPaths.SharedData("dcm_qa_uih_dti");
+        Skip.If(root is null, TestPaths.MissingReason("dcm_qa_uih_dti"));
+        string target = Path.Combine(_dir, "dti.nii.gz");
+
+        (int code, string output, string error) = Run(Path.Combine(root, "In"), "--out", target);
+
+        Assert.True(code == 0, error);
+        Assert.Contains("64x64x20x17", output, StringComparison.Ordinal);
+        string reference = Path.Combine(root, "Ref", "dti_tra_dir16_AP_9_134431");
+        NiftiImage ours = NiftiReader.Read(target);
+        NiftiImage theirs = NiftiReader.Read(reference + ".nii");
+        double[][] ourDirections = WorldDirections(File.ReadAllLines(Path.Combine(_dir, "dti.bvec")), ours.Affine);
+        double[][] theirDirections = WorldDirections(File.ReadAllLines(reference + ".bvec"), theirs.Affine);
+        double[] ourB = [.. File.ReadAllText(Path.Combine(_dir, "dti.bval")).Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(v => double.Parse(v, CultureInfo.InvariantCulture))];
+        double[] theirB = [.. File.ReadAllText(reference + ".bval").Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(v => double.Parse(v, CultureInfo.InvariantCulture))];
+        Assert.Equal(theirB, ourB);
+        for (int t = 0; t < 17; t++)
+        {
+            Assert.All(Enumerable.Range(0, 3), i => Assert.True(Math.Abs(ourDirections[t][i] - theirDirections[t][i]) < 1e-3, $"volume {t}"));
+        }
+    }
+
+    /// <summary>FSL bvec lines (voxel axes; the first flipped for a positive-determinant affine) as world (RAS) directions per volume.</summary>
+    private static double[][] WorldDirections(string[] lines, IReadOnlyList<double> affine)
+    {
+        double[][] rows = [.. lines.Where(l => l.Trim().Length > 0).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray())];
+        double[][] axes = [.. Enumerable.Range(0, 3).Select(c => new[] { affine[c], affine[4 + c], affine[8 + c] })];
+        double det = (axes[0][0] * ((axes[1][1] * axes[2][2]) - (axes[1][2] * axes[2][1])))
+            - (axes[1][0] * ((axes[0][1] * axes[2][2]) - (axes[0][2] * axes[2][1])))
+            + (axes[2][0] * ((axes[0][1] * axes[1][2]) - (axes[0][2] * axes[1][1])));
+        return [.. Enumerable.Range(0, rows[0].Length).Select(t =>
+        {
+            double[] v = [det > 0 ? -rows[0][t] : rows[0][t], rows[1][t], rows[2][t]];
+            double[] world = new double[3];
+            for (int a = 0; a < 3; a++)
+            {
+                double length = Math.Sqrt(axes[a].Sum(x => x * x));
+                for (int i = 0; i < 3; i++)
+                {
+                    world[i] += axes[a][i] / length * v[a];
+                }
+            }
+
+            return world;
+        })];
+    }
+
     [Fact]
     public void Volume_NoSeries_Fails()
     {
