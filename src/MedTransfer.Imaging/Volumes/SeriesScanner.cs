@@ -525,30 +525,33 @@ public static class SeriesScanner
             normal = length > 0.5 && length < 1.5 ? Geometry.Scale(v, 1 / length) : null;
         }
 
-        double[]? times = MosaicTimes(csa, (int)n);
-        return new SliceHeader
-        {
-            Path = path,
-            Position = ipp,
-            Orientation = iop,
-            RowSpacing = spacing[0],
-            ColumnSpacing = spacing[1],
-            Rows = rows,
-            Columns = columns,
-            EchoNumber = ds.GetInt32(Tag.EchoNumbers),
-            AcquisitionNumber = ds.GetInt32(Tag.AcquisitionNumber),
-            InstanceNumber = ds.GetInt32(Tag.InstanceNumber),
-            TemporalPosition = ds.GetInt32(Tag.TemporalPositionIdentifier),
-            SpacingBetweenSlices = Positive(ds.GetDouble(Tag.SpacingBetweenSlices)),
-            SliceThickness = Positive(ds.GetDouble(Tag.SliceThickness)),
-            MosaicImages = (int)n,
-            MosaicSliceNormal = normal,
-            TileTimes = PlausibleTimes(ds, times),
-            TileTimesImplausible = times is not null && PlausibleTimes(ds, times) is null,
-            Diffusion = DiffusionHeader.Read(ds, null, csa, iop),
-            Order = order,
-        };
+        return MosaicHeader(path, ds, ipp, iop, spacing, (rows, columns), (int)n, MosaicTimes(csa, (int)n), DiffusionHeader.Read(ds, null, csa, iop), order)
+            with { MosaicSliceNormal = normal };
     }
+
+    /// <summary>The header of a whole mosaic file (Siemens or UIH): geometry, grouping attributes, tile times, diffusion.</summary>
+    internal static SliceHeader MosaicHeader(string path, DicomDataset ds, double[] position, double[] iop, double[] spacing, (int Rows, int Columns) size, int images,
+        double[]? tileTimes, DiffusionWeighting? diffusion, int order) => new()
+    {
+        Path = path,
+        Position = position,
+        Orientation = iop,
+        RowSpacing = spacing[0],
+        ColumnSpacing = spacing[1],
+        Rows = size.Rows,
+        Columns = size.Columns,
+        EchoNumber = ds.GetInt32(Tag.EchoNumbers),
+        AcquisitionNumber = ds.GetInt32(Tag.AcquisitionNumber),
+        InstanceNumber = ds.GetInt32(Tag.InstanceNumber),
+        TemporalPosition = ds.GetInt32(Tag.TemporalPositionIdentifier),
+        SpacingBetweenSlices = Positive(ds.GetDouble(Tag.SpacingBetweenSlices)),
+        SliceThickness = Positive(ds.GetDouble(Tag.SliceThickness)),
+        MosaicImages = images,
+        TileTimes = PlausibleTimes(ds, tileTimes),
+        TileTimesImplausible = tileTimes is not null && PlausibleTimes(ds, tileTimes) is null,
+        Diffusion = diffusion,
+        Order = order,
+    };
 
     /// <summary>
     /// <paramref name="times"/> unless they span a repetition time or more (the slices of one volume are acquired

@@ -1,7 +1,7 @@
 namespace MedTransfer.Imaging.Volumes;
 
 /// <summary>The geometry and grouping attributes of one image (a file, one frame of a multi-frame file, or a whole mosaic).</summary>
-internal sealed class SliceHeader
+internal sealed record SliceHeader
 {
     private readonly (int Rows, int Columns)? _mosaicGrid;
 

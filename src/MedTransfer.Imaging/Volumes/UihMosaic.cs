@@ -62,30 +62,8 @@ internal static class UihMosaic
         }
 
         double[] times = [.. items.Select(item => Seconds(item.GetString(Tag.AcquisitionTime)) ?? double.NaN)];
-        double[]? given = times.All(double.IsFinite) ? times : null;
-        return new SliceHeader
-        {
-            Path = path,
-            Position = positions[0],
-            Orientation = iop,
-            RowSpacing = spacing[0],
-            ColumnSpacing = spacing[1],
-            Rows = rows,
-            Columns = columns,
-            EchoNumber = ds.GetInt32(Tag.EchoNumbers),
-            AcquisitionNumber = ds.GetInt32(Tag.AcquisitionNumber),
-            InstanceNumber = ds.GetInt32(Tag.InstanceNumber),
-            TemporalPosition = ds.GetInt32(Tag.TemporalPositionIdentifier),
-            SpacingBetweenSlices = SeriesScanner.Positive(ds.GetDouble(Tag.SpacingBetweenSlices)),
-            SliceThickness = SeriesScanner.Positive(ds.GetDouble(Tag.SliceThickness)),
-            MosaicImages = n,
-            MosaicGrid = (gridRows, gridColumns),
-            TilePositions = positions,
-            TileTimes = SeriesScanner.PlausibleTimes(ds, given),
-            TileTimesImplausible = given is not null && SeriesScanner.PlausibleTimes(ds, given) is null,
-            Diffusion = DiffusionHeader.Read(ds, null, null, iop),
-            Order = order,
-        };
+        return SeriesScanner.MosaicHeader(path, ds, positions[0], iop, spacing, (rows, columns), n, times.All(double.IsFinite) ? times : null, DiffusionHeader.Read(ds, null, null, iop), order)
+            with { MosaicGrid = (gridRows, gridColumns), TilePositions = positions };
     }
 
     /// <summary>A DICOM TM value (HHMMSS.FFFFFF, or the old HH:MM:SS form) as seconds after midnight, or null.</summary>

@@ -143,17 +143,7 @@ public sealed class DicomImageOffsetTableTests
             }
         }
 
-        var ds = new DicomDataset();
-        ds.SetNumbers(new DicomTag(0x0028, 0x0002), DicomVR.US, 1);
-        ds.Set(new DicomTag(0x0028, 0x0004), DicomVR.CS, "MONOCHROME2");
-        ds.SetNumbers(new DicomTag(0x0028, 0x0008), DicomVR.IS, Frames);
-        ds.SetNumbers(new DicomTag(0x0028, 0x0010), DicomVR.US, Height);
-        ds.SetNumbers(new DicomTag(0x0028, 0x0011), DicomVR.US, Width);
-        ds.SetNumbers(new DicomTag(0x0028, 0x0100), DicomVR.US, 8);
-        ds.SetNumbers(new DicomTag(0x0028, 0x0101), DicomVR.US, 8);
-        ds.SetNumbers(new DicomTag(0x0028, 0x0102), DicomVR.US, 7);
-        ds.SetNumbers(new DicomTag(0x0028, 0x0103), DicomVR.US, 0);
-        ds.SetFragments(DicomTag.PixelData, DicomVR.OB, new DicomFragments(table([.. frameStarts]), fragments.Select(f => (ReadOnlyMemory<byte>)f)));
+        DicomDataset ds = EncapsulatedDatasets.Create(Modules.Mono(Height, Width, 8, 8, frames: Frames), new DicomFragments(table([.. frameStarts]), fragments.Select(f => (ReadOnlyMemory<byte>)f)));
         return (ds, decoded);
     }
 

@@ -85,21 +85,7 @@ public sealed class JpegChromaUpsamplingTests
         return [.. rgb.Select(v => (int)Math.Round(v * 255))];
     }
 
-    private static DicomDataset Dataset(byte[] jpeg)
-    {
-        var ds = new DicomDataset();
-        ds.SetNumbers(new DicomTag(0x0028, 0x0002), DicomVR.US, 3);
-        ds.Set(new DicomTag(0x0028, 0x0004), DicomVR.CS, "YBR_FULL_422");
-        ds.SetNumbers(new DicomTag(0x0028, 0x0006), DicomVR.US, 0);
-        ds.SetNumbers(new DicomTag(0x0028, 0x0010), DicomVR.US, Height);
-        ds.SetNumbers(new DicomTag(0x0028, 0x0011), DicomVR.US, Width);
-        ds.SetNumbers(new DicomTag(0x0028, 0x0100), DicomVR.US, 8);
-        ds.SetNumbers(new DicomTag(0x0028, 0x0101), DicomVR.US, 8);
-        ds.SetNumbers(new DicomTag(0x0028, 0x0102), DicomVR.US, 7);
-        ds.SetNumbers(new DicomTag(0x0028, 0x0103), DicomVR.US, 0);
-        ds.SetFragments(DicomTag.PixelData, DicomVR.OB, new DicomFragments([], [jpeg.Length % 2 == 0 ? jpeg : [.. jpeg, 0]]));
-        return ds;
-    }
+    private static DicomDataset Dataset(byte[] jpeg) => EncapsulatedDatasets.OneFragment(Module, jpeg);
 
     /// <summary>The RGB samples of a binary PPM (P6, maxval 255) as written by djpeg.</summary>
     private static int[] Ppm(string name)

@@ -93,18 +93,5 @@ public sealed class JpegEndMarkerTests
 
     private static byte[] Jpeg() => JpegBaselineTests.Encode(Samples(), Width, Height, 1);
 
-    private static DicomDataset Dataset(byte[] stream)
-    {
-        var ds = new DicomDataset();
-        ds.SetNumbers(new DicomTag(0x0028, 0x0002), DicomVR.US, 1);
-        ds.Set(new DicomTag(0x0028, 0x0004), DicomVR.CS, "MONOCHROME2");
-        ds.SetNumbers(new DicomTag(0x0028, 0x0010), DicomVR.US, Height);
-        ds.SetNumbers(new DicomTag(0x0028, 0x0011), DicomVR.US, Width);
-        ds.SetNumbers(new DicomTag(0x0028, 0x0100), DicomVR.US, 8);
-        ds.SetNumbers(new DicomTag(0x0028, 0x0101), DicomVR.US, 8);
-        ds.SetNumbers(new DicomTag(0x0028, 0x0102), DicomVR.US, 7);
-        ds.SetNumbers(new DicomTag(0x0028, 0x0103), DicomVR.US, 0);
-        ds.SetFragments(DicomTag.PixelData, DicomVR.OB, new DicomFragments([], [stream]));
-        return ds;
-    }
+    private static DicomDataset Dataset(byte[] stream) => EncapsulatedDatasets.Create(Module, new DicomFragments([], [stream]));
 }

@@ -185,20 +185,7 @@ internal static class SyntheticSeries
             ds.SetBytes(new DicomTag(0x0029, 0x1110), DicomVR.OB, Csa2(entries));
         }
 
-        var pixels = new byte[mosaic.Rows * mosaic.Columns * 2];
-        for (int t = 0; t < tiles.Count; t++)
-        {
-            for (int r = 0; r < tileRows; r++)
-            {
-                for (int c = 0; c < tileColumns; c++)
-                {
-                    int at = ((((t / grid) * tileRows) + r) * mosaic.Columns) + ((t % grid) * tileColumns) + c;
-                    BinaryPrimitives.WriteInt16LittleEndian(pixels.AsSpan(at * 2), tiles[t].Stored(r, c));
-                }
-            }
-        }
-
-        ds.SetBytes(DicomTag.PixelData, DicomVR.OW, pixels);
+        ds.SetBytes(DicomTag.PixelData, DicomVR.OW, Tiled(tiles, grid, mosaic));
         string path = Path.Combine(folder, $"mosaic_{Guid.NewGuid():N}.dcm");
         new DicomFile(ds, TransferSyntax.ExplicitVRLittleEndian).Save(path);
         return path;
@@ -253,20 +240,7 @@ internal static class SyntheticSeries
             ds.SetSequence(new DicomTag(0x0065, 0x1251), items);
         }
 
-        var pixels = new byte[mosaic.Rows * mosaic.Columns * 2];
-        for (int t = 0; t < tiles.Count; t++)
-        {
-            for (int r = 0; r < tileRows; r++)
-            {
-                for (int c = 0; c < tileColumns; c++)
-                {
-                    int at = ((((t / columns) * tileRows) + r) * mosaic.Columns) + ((t % columns) * tileColumns) + c;
-                    BinaryPrimitives.WriteInt16LittleEndian(pixels.AsSpan(at * 2), tiles[t].Stored(r, c));
-                }
-            }
-        }
-
-        ds.SetBytes(DicomTag.PixelData, DicomVR.OW, pixels);
+        ds.SetBytes(DicomTag.PixelData, DicomVR.OW, Tiled(tiles, columns, mosaic));
         string path = Path.Combine(folder, string.Create(CultureInfo.InvariantCulture, $"vframe_{geometry.Instance}_{Guid.NewGuid():N}.dcm"));
         new DicomFile(ds, TransferSyntax.ExplicitVRLittleEndian).Save(path);
         return path;
@@ -361,6 +335,27 @@ internal static class SyntheticSeries
         ds.SetNumbers(Tag.HighBit, DicomVR.US, 15);
         ds.SetNumbers(Tag.PixelRepresentation, DicomVR.US, 1);
         return ds;
+    }
+
+    /// <summary>The tiles' stored values row by row across a grid of <paramref name="gridColumns"/> columns in one mosaic frame.</summary>
+    private static byte[] Tiled(IReadOnlyList<SliceSpec> tiles, int gridColumns, SliceSpec mosaic)
+    {
+        int tileRows = tiles[0].Rows;
+        int tileColumns = tiles[0].Columns;
+        var pixels = new byte[mosaic.Rows * mosaic.Columns * 2];
+        for (int t = 0; t < tiles.Count; t++)
+        {
+            for (int r = 0; r < tileRows; r++)
+            {
+                for (int c = 0; c < tileColumns; c++)
+                {
+                    int at = ((((t / gridColumns) * tileRows) + r) * mosaic.Columns) + ((t % gridColumns) * tileColumns) + c;
+                    BinaryPrimitives.WriteInt16LittleEndian(pixels.AsSpan(at * 2), tiles[t].Stored(r, c));
+                }
+            }
+        }
+
+        return pixels;
     }
 
     private static byte[] Pixels(IReadOnlyList<SliceSpec> frames)
