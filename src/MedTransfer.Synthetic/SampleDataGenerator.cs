@@ -183,6 +183,7 @@ public static class SampleDataGenerator
                 cxr.Length,
                 cxr.Select(r => r.Patient).Distinct(StringComparer.Ordinal).Count(),
                 cxr.Count(r => r.Label == 1),
+                mr.Select(r => r.Patient).Distinct(StringComparer.Ordinal).Count(),
                 series,
                 mr.Length,
                 mrPositive));

@@ -22,10 +22,11 @@ public sealed record SampleDataSummary(string OutputDirectory, SampleDataScale S
 /// <param name="Radiographs">Radiograph files.</param>
 /// <param name="RadiographPatients">Patients with radiographs.</param>
 /// <param name="RadiographPositives">Radiographs with the finding (label 1).</param>
+/// <param name="MriPatients">Patients with MRI series (a patient-level split needs several per site).</param>
 /// <param name="MriSeries">MRI series.</param>
 /// <param name="MriSlices">MRI slice files.</param>
 /// <param name="MriPositives">MRI series with a lesion.</param>
-public sealed record SiteSummary(string SiteId, string Role, int Radiographs, int RadiographPatients, int RadiographPositives, int MriSeries, int MriSlices, int MriPositives);
+public sealed record SiteSummary(string SiteId, string Role, int Radiographs, int RadiographPatients, int RadiographPositives, int MriPatients, int MriSeries, int MriSlices, int MriPositives);
 
 /// <summary>Progress of a generation run: units (radiographs and MRI slices) done of the total.</summary>
 /// <param name="Done">Units written.</param>

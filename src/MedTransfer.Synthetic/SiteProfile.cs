@@ -3,7 +3,7 @@ namespace MedTransfer.Synthetic;
 /// <summary>The size of a generated sample set.</summary>
 public enum SampleDataScale
 {
-    /// <summary>The committed set: 350 radiographs of 160–256 px and 12 small MRI series, under 25 MB.</summary>
+    /// <summary>The committed set: 350 radiographs of 160–256 px and 33 small MRI series (8 patients per site, 48² slices), under 25 MB.</summary>
     Small,
 
     /// <summary>Four times the images at twice the resolution, for benchmarks.</summary>
@@ -40,8 +40,8 @@ public sealed record SiteProfile(string Id, string Role, string Manufacturer, st
                 WhiteNoise: 0.002, CorrelatedNoise: 0.0, LineNoise: 0.0, Collimation: 0.0, Marker: null, ShortcutMarker: null,
                 TransferSyntaxUid: "1.2.840.10008.1.2.4.70", Prevalence: 0.5),
             new MriProfile(
-                ModelName: "PHANTOMR 15", StationName: "SYNA-MR01", Series: 4, Weighting: "T1", Orientation: "AXIAL", Matrix: 64,
-                PixelSpacingMm: 3.5, Slices: 20, SliceThicknessMm: 5.0, SpacingBetweenSlicesMm: 5.5, FieldStrengthT: 1.5,
+                ModelName: "PHANTOMR 15", StationName: "SYNA-MR01", Series: 11, Weighting: "T1", Orientation: "AXIAL", Matrix: 48,
+                PixelSpacingMm: 4.5, Slices: 20, SliceThicknessMm: 5.0, SpacingBetweenSlicesMm: 5.5, FieldStrengthT: 1.5,
                 BiasField: 0.05, NoiseSd: 0.02, TransferSyntaxUid: "1.2.840.10008.1.2.4.70", Prevalence: 0.5)),
         new SiteProfile(
             "B",
@@ -54,8 +54,8 @@ public sealed record SiteProfile(string Id, string Role, string Manufacturer, st
                 WhiteNoise: 0.002, CorrelatedNoise: 0.012, LineNoise: 0.0, Collimation: 0.03, Marker: "L", ShortcutMarker: "AP",
                 TransferSyntaxUid: "1.2.840.10008.1.2.1", Prevalence: 0.35),
             new MriProfile(
-                ModelName: "FAUXMR 3T", StationName: "SYNB-MR02", Series: 4, Weighting: "T2", Orientation: "AXIAL", Matrix: 64,
-                PixelSpacingMm: 3.5, Slices: 24, SliceThicknessMm: 4.0, SpacingBetweenSlicesMm: 4.5, FieldStrengthT: 3.0,
+                ModelName: "FAUXMR 3T", StationName: "SYNB-MR02", Series: 11, Weighting: "T2", Orientation: "AXIAL", Matrix: 48,
+                PixelSpacingMm: 4.5, Slices: 24, SliceThicknessMm: 4.0, SpacingBetweenSlicesMm: 4.5, FieldStrengthT: 3.0,
                 BiasField: 0.15, NoiseSd: 0.03, TransferSyntaxUid: "1.2.840.10008.1.2.1", Prevalence: 0.5)),
         new SiteProfile(
             "C",
@@ -68,8 +68,8 @@ public sealed record SiteProfile(string Id, string Role, string Manufacturer, st
                 WhiteNoise: 0.012, CorrelatedNoise: 0.0, LineNoise: 0.006, Collimation: 0.08, Marker: "SYN-C", ShortcutMarker: null,
                 TransferSyntaxUid: "1.2.840.10008.1.2.5", Prevalence: 0.2),
             new MriProfile(
-                ModelName: "MOCKMR 1", StationName: "SYNC-MR03", Series: 4, Weighting: "T2", Orientation: "SAGITTAL", Matrix: 64,
-                PixelSpacingMm: 3.75, Slices: 18, SliceThicknessMm: 6.0, SpacingBetweenSlicesMm: 7.0, FieldStrengthT: 1.0,
+                ModelName: "MOCKMR 1", StationName: "SYNC-MR03", Series: 11, Weighting: "T2", Orientation: "SAGITTAL", Matrix: 48,
+                PixelSpacingMm: 5.0, Slices: 18, SliceThicknessMm: 6.0, SpacingBetweenSlicesMm: 7.0, FieldStrengthT: 1.0,
                 BiasField: 0.35, NoiseSd: 0.05, TransferSyntaxUid: "1.2.840.10008.1.2.5", Prevalence: 0.5)),
     ];
 }

@@ -69,6 +69,53 @@ public sealed class DicomCommandsTests : IDisposable
     }
 
     [Fact]
+    public void Pixels_WindowWidthZero_StrictExportStillWritesTheStoredValues()
+    {
+        // The window is a presentation setting: it must not stop an export of stored values.
+        DicomFile file = DicomFile.Open(_files[0]);
+        file.Dataset.SetNumbers(new DicomTag(0x0028, 0x1050), DicomVR.DS, 100);
+        file.Dataset.SetNumbers(new DicomTag(0x0028, 0x1051), DicomVR.DS, 0);
+        string path = Path.Combine(_dir, "width0.dcm");
+        file.Save(path);
+        string npy = Path.Combine(_dir, "width0.npy");
+
+        (int code, string output, string error) = CliRunner.Run("dicom", "pixels", path, "--out", npy);
+
+        Assert.True(code == 0, error);
+        Assert.Contains("shape (32, 32)", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("# warning", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Pixels_YbrJpegWithTrailingBytes_PrintsTheRecoveryAndHonoursTheUpsamplingChoice()
+    {
+        string fixtures = Path.Combine(TestPaths.RepoRoot, "tests", "MedTransfer.Dicom.Tests", "Pixels", "Fixtures");
+        byte[] jpeg = [.. File.ReadAllBytes(Path.Combine(fixtures, "ycbcr-420.jpg")), 0x01, 0x02, 0x03];
+        var ds = new DicomDataset();
+        ds.Set(new DicomTag(0x0008, 0x0016), DicomVR.UI, "1.2.840.10008.5.1.4.1.1.7");
+        ds.Set(new DicomTag(0x0008, 0x0018), DicomVR.UI, "2.25.77");
+        ds.SetNumbers(new DicomTag(0x0028, 0x0002), DicomVR.US, 3);
+        ds.Set(new DicomTag(0x0028, 0x0004), DicomVR.CS, "YBR_FULL_422");
+        ds.SetNumbers(new DicomTag(0x0028, 0x0006), DicomVR.US, 0);
+        ds.SetNumbers(new DicomTag(0x0028, 0x0010), DicomVR.US, 23);
+        ds.SetNumbers(new DicomTag(0x0028, 0x0011), DicomVR.US, 35);
+        ds.SetNumbers(new DicomTag(0x0028, 0x0100), DicomVR.US, 8);
+        ds.SetNumbers(new DicomTag(0x0028, 0x0101), DicomVR.US, 8);
+        ds.SetNumbers(new DicomTag(0x0028, 0x0102), DicomVR.US, 7);
+        ds.SetNumbers(new DicomTag(0x0028, 0x0103), DicomVR.US, 0);
+        ds.SetFragments(DicomTag.PixelData, DicomVR.OB, new DicomFragments([], [jpeg.Length % 2 == 0 ? jpeg : [.. jpeg, 0]]));
+        string path = Path.Combine(_dir, "ybr.dcm");
+        new DicomFile(ds, TransferSyntax.JpegBaseline).Save(path);
+
+        (int code, string output, string error) = CliRunner.Run("dicom", "pixels", path, "--out", Path.Combine(_dir, "fancy.npy"));
+        (int code2, _, _) = CliRunner.Run("dicom", "pixels", path, "--out", Path.Combine(_dir, "replicate.npy"), "--upsampling", "replicate");
+
+        Assert.True(code == 0 && code2 == 0, error);
+        Assert.Contains("# warning CorruptPixelStream in (7FE0,0010): frame 0: 4 byte(s) after the end-of-image marker were ignored", output, StringComparison.Ordinal);
+        Assert.NotEqual(File.ReadAllBytes(Path.Combine(_dir, "fancy.npy")), File.ReadAllBytes(Path.Combine(_dir, "replicate.npy")));
+    }
+
+    [Fact]
     public void Deid_WithoutKey_ExitsWithUsageCodeAndSaysHow()
     {
         string? saved = Environment.GetEnvironmentVariable(Commands.DicomCommands.KeyVariable);

@@ -61,8 +61,10 @@ public sealed class VolumeCommandsTests : IDisposable
         (int code, string output, _) = Run(input, "--out-dir", target);
 
         Assert.Equal(0, code);
-        string[] files = [.. Directory.GetFiles(target).Select(Path.GetFileName).Order(StringComparer.Ordinal)!];
+        string[] files = [.. Directory.GetFiles(target, "*.nii.gz").Select(Path.GetFileName).Order(StringComparer.Ordinal)!];
         Assert.Equal(2, files.Length);
+        Assert.All(files, f => Assert.True(File.Exists(Path.Combine(target, f[..^".nii.gz".Length] + ".json")), f));
+        Assert.Equal(4, Directory.GetFiles(target).Length);
         Assert.StartsWith("003_evil_name_", files[0], StringComparison.Ordinal);
         Assert.StartsWith("012_" + new string('x', 40) + "_", files[1], StringComparison.Ordinal);
         Assert.All(files, f => Assert.EndsWith(".nii.gz", f, StringComparison.Ordinal));
@@ -87,6 +89,69 @@ public sealed class VolumeCommandsTests : IDisposable
         Assert.Equal(2, image.Version);
         Assert.Equal(NiftiDataType.Int16, image.DataType);
         Assert.Equal([4L, 3, 3, 2], image.Dimensions);
+    }
+
+    [Fact]
+    public void Volume_DiffusionSeries_OneFourDimensionalFileWithBvalBvecAndSidecar()
+    {
+        // Volume 1: b = 0; volume 2: b = 1000 along the patient's left (+x in LPS), one file per slice.
+        WriteSeries(_dir, "1.2.3.1", 7, "dwi", [0, 3, 6], acquisition: 1, diffusion: (0, [0, 0, 0]));
+        WriteSeries(_dir, "1.2.3.1", 7, "dwi", [0, 3, 6], acquisition: 2, diffusion: (1000, [1, 0, 0]));
+        string target = Path.Combine(_dir, "out", "dwi.nii.gz");
+
+        (int code, string output, string error) = Run(_dir, "--out", target);
+
+        Assert.True(code == 0, error);
+        Assert.Contains("4x3x3x2", output, StringComparison.Ordinal);
+        Assert.Contains("dwi.json, dwi.bval, dwi.bvec", output, StringComparison.Ordinal);
+        string stem = Path.Combine(_dir, "out", "dwi");
+        Assert.Equal("0 1000\n", File.ReadAllText(stem + ".bval"));
+
+        // The first voxel axis runs toward the patient's left (RAS −x), along the gradient (+1); the affine's
+        // determinant is positive (neurological storage), so FSL's convention flips the first component: −1.
+        Assert.Equal("0 -1\n0 0\n0 0\n", File.ReadAllText(stem + ".bvec"));
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(stem + ".json"));
+        Assert.Equal("MR", json.RootElement.GetProperty("Modality").GetString());
+        Assert.Equal(2.5, json.RootElement.GetProperty("RepetitionTime").GetDouble());
+        Assert.Equal("modality", json.RootElement.GetProperty("IntensityScaling").GetString());
+        Assert.Equal(2.5f, Header(target).TimeStep);
+    }
+
+    [Theory]
+    [InlineData(null, 1, "Philips float scaling")]
+    [InlineData("float", 1, "Philips float scaling")]
+    [InlineData("display", 0, "Philips display scaling")]
+    public void Volume_PhilipsSeries_ScalingChosenAndRecorded(string? choice, int usesFloat, string description)
+    {
+        WriteSeries(_dir, "1.2.3.1", 3, "T1", [0, 2, 4], philipsScaleSlope: 0.25);
+        string target = Path.Combine(_dir, "philips.nii");
+
+        (int code, _, string error) = choice is null ? Run(_dir, "--out", target) : Run(_dir, "--out", target, "--philips-scaling", choice);
+
+        Assert.True(code == 0, error);
+        NiftiImage image = NiftiReader.Read(target);
+        Assert.Contains(description, Header(target).Description, StringComparison.Ordinal);
+
+        // Slice 2 (instance 3), row 0, column 2 stores 302; RS = 2, RI = 10: DV = 614, FP = DV / (RS × SS) = 1228.
+        Assert.Equal(usesFloat == 1 ? 1228f : 614f, image.Data[(2 * 12) + 2]);
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "philips.json")));
+        Assert.Equal(usesFloat, json.RootElement.GetProperty("UsePhilipsFloatNotDisplayScaling").GetInt32());
+        Assert.Equal(0.25, json.RootElement.GetProperty("PhilipsScaleSlope").GetDouble());
+        Assert.Equal(2, json.RootElement.GetProperty("PhilipsRescaleSlope").GetDouble());
+        Assert.Equal(10, json.RootElement.GetProperty("PhilipsRescaleIntercept").GetDouble());
+    }
+
+    [Fact]
+    public void Volume_Sidecar_HoldsNoPatientSiteOrFreeText()
+    {
+        WriteSeries(_dir, "1.2.3.1", 3, Canary, [0, 2, 4]);
+
+        (int code, _, string error) = Run(_dir, "--out", Path.Combine(_dir, "v.nii"));
+
+        Assert.True(code == 0, error);
+        string json = File.ReadAllText(Path.Combine(_dir, "v.json"));
+        Assert.DoesNotContain("CANARY", json, StringComparison.Ordinal);
+        Assert.Contains("\"SeriesNumber\": 3", json, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -135,6 +200,57 @@ public sealed class VolumeCommandsTests : IDisposable
         }
     }
 
+    [SkippableFact]
+    [Trait("Category", "Integration")]
+    public void Volume_RealUihDiffusionSeries_OneFourDimensionalFileWithDcm2niixsGradients()
+    {
+        string? root = TestPaths.SharedData("dcm_qa_uih_dti");
+        Skip.If(root is null, TestPaths.MissingReason("dcm_qa_uih_dti"));
+        string target = Path.Combine(_dir, "dti.nii.gz");
+
+        (int code, string output, string error) = Run(Path.Combine(root, "In"), "--out", target);
+
+        Assert.True(code == 0, error);
+        Assert.Contains("64x64x20x17", output, StringComparison.Ordinal);
+        string reference = Path.Combine(root, "Ref", "dti_tra_dir16_AP_9_134431");
+        NiftiImage ours = NiftiReader.Read(target);
+        NiftiImage theirs = NiftiReader.Read(reference + ".nii");
+        double[][] ourDirections = WorldDirections(File.ReadAllLines(Path.Combine(_dir, "dti.bvec")), ours.Affine);
+        double[][] theirDirections = WorldDirections(File.ReadAllLines(reference + ".bvec"), theirs.Affine);
+        double[] ourB = [.. File.ReadAllText(Path.Combine(_dir, "dti.bval")).Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(v => double.Parse(v, CultureInfo.InvariantCulture))];
+        double[] theirB = [.. File.ReadAllText(reference + ".bval").Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(v => double.Parse(v, CultureInfo.InvariantCulture))];
+        Assert.Equal(theirB, ourB);
+        for (int t = 0; t < 17; t++)
+        {
+            Assert.All(Enumerable.Range(0, 3), i => Assert.True(Math.Abs(ourDirections[t][i] - theirDirections[t][i]) < 1e-3, $"volume {t}"));
+        }
+    }
+
+    /// <summary>FSL bvec lines (voxel axes; the first flipped for a positive-determinant affine) as world (RAS) directions per volume.</summary>
+    private static double[][] WorldDirections(string[] lines, IReadOnlyList<double> affine)
+    {
+        double[][] rows = [.. lines.Where(l => l.Trim().Length > 0).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray())];
+        double[][] axes = [.. Enumerable.Range(0, 3).Select(c => new[] { affine[c], affine[4 + c], affine[8 + c] })];
+        double det = (axes[0][0] * ((axes[1][1] * axes[2][2]) - (axes[1][2] * axes[2][1])))
+            - (axes[1][0] * ((axes[0][1] * axes[2][2]) - (axes[0][2] * axes[2][1])))
+            + (axes[2][0] * ((axes[0][1] * axes[1][2]) - (axes[0][2] * axes[1][1])));
+        return [.. Enumerable.Range(0, rows[0].Length).Select(t =>
+        {
+            double[] v = [det > 0 ? -rows[0][t] : rows[0][t], rows[1][t], rows[2][t]];
+            double[] world = new double[3];
+            for (int a = 0; a < 3; a++)
+            {
+                double length = Math.Sqrt(axes[a].Sum(x => x * x));
+                for (int i = 0; i < 3; i++)
+                {
+                    world[i] += axes[a][i] / length * v[a];
+                }
+            }
+
+            return world;
+        })];
+    }
+
     [Fact]
     public void Volume_NoSeries_Fails()
     {
@@ -146,8 +262,20 @@ public sealed class VolumeCommandsTests : IDisposable
 
     private static (int Code, string Output, string Error) Run(params string[] args) => CliRunner.Run(["volume", .. args]);
 
+    /// <summary>The descrip field and pixdim[4] of a NIfTI-1 file (.nii or .nii.gz), read from the header bytes.</summary>
+    private static (string Description, float TimeStep) Header(string path)
+    {
+        using Stream file = File.OpenRead(path);
+        using Stream stream = path.EndsWith(".gz", StringComparison.Ordinal) ? new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionMode.Decompress) : file;
+        byte[] header = new byte[348];
+        stream.ReadExactly(header);
+        string description = System.Text.Encoding.ASCII.GetString(header, 148, 80).TrimEnd('\0');
+        return (description, BinaryPrimitives.ReadSingleLittleEndian(header.AsSpan(76 + 16)));
+    }
+
     /// <summary>An axial 4×3 MR series: slice k at z = offsets[k], pixel (row r, column c) = 100·instance + 10·r + c.</summary>
-    private static void WriteSeries(string folder, string uid, int number, string description, double[] offsets, int acquisition = 1)
+    private static void WriteSeries(string folder, string uid, int number, string description, double[] offsets, int acquisition = 1,
+        (double B, double[] Gradient)? diffusion = null, double? philipsScaleSlope = null)
     {
         Directory.CreateDirectory(folder);
         for (int k = 0; k < offsets.Length; k++)
@@ -175,6 +303,25 @@ public sealed class VolumeCommandsTests : IDisposable
             ds.SetNumbers(Tag.BitsStored, DicomVR.US, 16);
             ds.SetNumbers(Tag.HighBit, DicomVR.US, 15);
             ds.SetNumbers(Tag.PixelRepresentation, DicomVR.US, 1);
+            ds.SetNumbers(Tag.RepetitionTime, DicomVR.DS, 2500);
+            ds.Set(Tag.InstitutionName, DicomVR.LO, Canary);
+            ds.Set(Tag.StationName, DicomVR.SH, "CANARY");
+            ds.Set(Tag.ProtocolName, DicomVR.LO, Canary);
+            if (diffusion is { } d)
+            {
+                ds.SetNumbers(Tag.DiffusionBValue, DicomVR.FD, d.B);
+                ds.SetNumbers(Tag.DiffusionGradientOrientation, DicomVR.FD, d.Gradient);
+            }
+
+            if (philipsScaleSlope is { } ss)
+            {
+                ds.Set(Tag.Manufacturer, DicomVR.LO, "Philips Medical Systems");
+                ds.SetNumbers(Tag.RescaleSlope, DicomVR.DS, 2);
+                ds.SetNumbers(Tag.RescaleIntercept, DicomVR.DS, 10);
+                ds.Set(new DicomTag(0x2005, 0x0010), DicomVR.LO, "Philips MR Imaging DD 001");
+                ds.SetNumbers(new DicomTag(0x2005, 0x100E), DicomVR.FL, ss);
+            }
+
             var pixels = new byte[3 * 4 * 2];
             for (int r = 0; r < 3; r++)
             {

@@ -60,23 +60,36 @@ internal static class DicomCommands
     {
         var file = new Argument<FileInfo>("FILE") { Description = "The DICOM image." };
         var outPath = new Option<FileInfo>("--out") { Description = "The .npy file to write.", Required = true };
-        var tolerant = new Option<bool>("--tolerant") { Description = "Accept deviations that can be read safely (e.g. HighBit ≠ BitsStored−1), with warnings." };
+        var tolerant = new Option<bool>("--tolerant") { Description = "Accept deviations that can be read safely (e.g. HighBit ≠ BitsStored−1, an inconsistent offset table), with warnings." };
+        var upsampling = new Option<string>("--upsampling")
+        {
+            Description = "Subsampled JPEG chroma (4:2:2, 4:2:0): fancy (libjpeg's default triangle filter, as djpeg, GDCM, DCMTK and Pillow) or replicate.",
+            DefaultValueFactory = _ => "fancy",
+        };
+        upsampling.AcceptOnlyFromAmong("fancy", "replicate");
         var command = new Command(
             "pixels",
             "Write the stored pixel values (after decompression, before any LUT) as a NumPy .npy file: dtype from Bits Allocated and " +
-            "Pixel Representation; shape (rows, cols), (frames, rows, cols), (rows, cols, samples) or (frames, rows, cols, samples); YBR converted to RGB.");
+            "Pixel Representation; shape (rows, cols), (frames, rows, cols), (rows, cols, samples) or (frames, rows, cols, samples); YBR converted to RGB. " +
+            "What the decoder recovered from is printed as warnings.");
         command.Arguments.Add(file);
         command.Options.Add(outPath);
         command.Options.Add(tolerant);
+        command.Options.Add(upsampling);
         command.SetAction(parse => Guard(error, () =>
         {
             PixelValidationMode mode = parse.GetValue(tolerant) ? PixelValidationMode.Tolerant : PixelValidationMode.Strict;
             DicomFile dicom = DicomFile.Open(parse.GetValue(file)!.FullName, ReaderOptions(mode == PixelValidationMode.Strict, PixelDataLoading.Eager));
-            DicomImage image = DicomImage.Create(dicom, mode);
+            ChromaUpsampling chroma = parse.GetValue(upsampling) == "replicate" ? ChromaUpsampling.Replicate : ChromaUpsampling.Fancy;
+            DicomImage image = DicomImage.Create(dicom, mode, chroma);
             string target = parse.GetValue(outPath)!.FullName;
             int[] shape = StoredValueExport.Shape(image.Module);
             StoredValueExport.WriteNpy(image, target, shape);
             output.WriteLine($"{target}: {StoredValueExport.Describe(image.Module, shape)}");
+            foreach (DicomWarning warning in dicom.Warnings.Concat(image.Warnings))
+            {
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# warning {warning.Code}{(warning.Offset >= 0 ? $" at offset {warning.Offset}" : string.Empty)}{(warning.Tag is { } t ? " in " + t : string.Empty)}: {warning.Detail}"));
+            }
             return CliApp.ExitCodes.Success;
         }));
         return command;

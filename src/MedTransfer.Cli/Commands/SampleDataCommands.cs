@@ -67,7 +67,7 @@ internal static class SampleDataCommands
             {
                 output.WriteLine(string.Create(
                     CultureInfo.InvariantCulture,
-                    $"  site {site.SiteId} ({site.Role}): {site.Radiographs} radiographs of {site.RadiographPatients} patients, {site.RadiographPositives} with the finding; {site.MriSeries} MRI series ({site.MriSlices} slices), {site.MriPositives} with a lesion"));
+                    $"  site {site.SiteId} ({site.Role}): {site.Radiographs} radiographs of {site.RadiographPatients} patients, {site.RadiographPositives} with the finding; {site.MriSeries} MRI series of {site.MriPatients} patients ({site.MriSlices} slices), {site.MriPositives} with a lesion"));
             }
 
             return CliApp.ExitCodes.Success;

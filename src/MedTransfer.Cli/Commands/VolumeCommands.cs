@@ -2,17 +2,24 @@ using System.CommandLine;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using MedTransfer.Dicom;
 using MedTransfer.Imaging;
 using MedTransfer.Imaging.Nifti;
 using MedTransfer.Imaging.Volumes;
+using MedTransfer.Reporting.Provenance;
 using Spectre.Console;
 
 namespace MedTransfer.Cli.Commands;
 
-/// <summary>`medtransfer volume DIR --out X.nii.gz | --out-dir D`: DICOM series to NIfTI volumes.</summary>
+/// <summary>
+/// `medtransfer volume DIR --out X.nii.gz | --out-dir D`: DICOM series to NIfTI volumes, each with a BIDS JSON
+/// sidecar of the same name and, for diffusion series, FSL .bval / .bvec files (the files dcm2niix writes).
+/// </summary>
 internal static class VolumeCommands
 {
     private const int MaxDescriptionLength = 40;
+
+    private static readonly DicomReaderOptions s_headerOnly = new() { PixelData = PixelDataLoading.Skip, StopAtPixelData = true };
 
     public static Command Create(IAnsiConsole console, TextWriter output, TextWriter error)
     {
@@ -21,16 +28,26 @@ internal static class VolumeCommands
         var outDir = new Option<DirectoryInfo?>("--out-dir") { Description = "Write every series into this folder, named <SeriesNumber>_<description>_<UID hash>.nii.gz (never from patient data)." };
         var int16 = new Option<bool>("--int16") { Description = "Store int16 with scl_slope/scl_inter instead of float32 (exact for integer images)." };
         var nifti2 = new Option<bool>("--nifti2") { Description = "Write NIfTI-2 (540-byte header) instead of NIfTI-1." };
+        var philips = new Option<string>("--philips-scaling")
+        {
+            Description = "Philips MR intensities: float (default, as dcm2niix: FP = (SV*RS + RI) / (RS*SS) with MR Scale Slope (2005,100E)) " +
+                "or display (SV*RS + RI). Recorded in the NIfTI description and the JSON sidecar.",
+            DefaultValueFactory = _ => "float",
+        };
+        philips.AcceptOnlyFromAmong("float", "display");
         var command = new Command(
             "volume",
             "Assemble DICOM series into NIfTI volumes: slices sorted along the slice normal, the modality LUT applied, Siemens mosaics " +
-            "unpacked, the RAS affine in both sform and qform. Missing slices, uneven spacing, duplicate positions, mixed orientations and " +
-            "gantry tilt are reported as warnings and never resampled. Stacks that share one grid (e.g. fMRI time points) become one 4-D file.");
+            "and UIH VFRAME mosaics unpacked, the RAS affine in both sform and qform. Missing slices, uneven spacing, duplicate positions, " +
+            "mixed orientations and gantry tilt are reported as warnings and never resampled. Stacks that share one grid (fMRI time points, " +
+            "diffusion directions) become one 4-D file. Beside each NIfTI: a BIDS JSON sidecar (acquisition parameters, slice timing, " +
+            "intensity scaling; no patient data) and, for diffusion, .bval and .bvec in FSL's convention.");
         command.Arguments.Add(input);
         command.Options.Add(outFile);
         command.Options.Add(outDir);
         command.Options.Add(int16);
         command.Options.Add(nifti2);
+        command.Options.Add(philips);
         command.SetAction(parse => DicomCommands.Guard(error, () =>
         {
             FileInfo? file = parse.GetValue(outFile);
@@ -46,6 +63,7 @@ internal static class VolumeCommands
                 DataType = parse.GetValue(int16) ? NiftiDataType.Int16 : NiftiDataType.Float32,
                 Version = parse.GetValue(nifti2) ? 2 : 1,
             };
+            var assembly = new VolumeAssemblyOptions { PhilipsScaling = parse.GetValue(philips) == "display" ? PhilipsScaling.Display : PhilipsScaling.Float };
             string source = parse.GetValue(input)!.FullName;
             if (!Directory.Exists(source))
             {
@@ -64,8 +82,8 @@ internal static class VolumeCommands
             try
             {
                 return file is not null
-                    ? WriteOne(output, error, scan, file.FullName, options)
-                    : WriteAll(output, error, scan, folder!.FullName, options);
+                    ? WriteOne(output, error, scan, file.FullName, options, assembly)
+                    : WriteAll(output, error, scan, folder!.FullName, options, assembly);
             }
             catch (VolumeAssemblyException ex)
             {
@@ -76,7 +94,7 @@ internal static class VolumeCommands
         return command;
     }
 
-    private static int WriteOne(TextWriter output, TextWriter error, SeriesScanResult scan, string target, NiftiWriteOptions options)
+    private static int WriteOne(TextWriter output, TextWriter error, SeriesScanResult scan, string target, NiftiWriteOptions options, VolumeAssemblyOptions assembly)
     {
         if (scan.Series.Count > 1)
         {
@@ -90,7 +108,7 @@ internal static class VolumeCommands
         }
 
         DicomSeries series = scan.Series[0];
-        List<List<AssembledVolume>> groups = AssembleGrouped(series);
+        List<List<(SliceStack Stack, AssembledVolume Volume)>> groups = AssembleGrouped(series, assembly);
         if (groups.Count > 1)
         {
             error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"error: the series holds {groups.Count} stacks with different geometry ({string.Join(", ", series.Stacks.Select(s => s.Label))}); use --out-dir to write each."));
@@ -107,7 +125,7 @@ internal static class VolumeCommands
         return CliApp.ExitCodes.Success;
     }
 
-    private static int WriteAll(TextWriter output, TextWriter error, SeriesScanResult scan, string root, NiftiWriteOptions options)
+    private static int WriteAll(TextWriter output, TextWriter error, SeriesScanResult scan, string root, NiftiWriteOptions options, VolumeAssemblyOptions assembly)
     {
         Directory.CreateDirectory(root);
         string rootWithSeparator = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root)) + Path.DirectorySeparatorChar;
@@ -116,7 +134,7 @@ internal static class VolumeCommands
         {
             try
             {
-                List<List<AssembledVolume>> groups = AssembleGrouped(series);
+                List<List<(SliceStack Stack, AssembledVolume Volume)>> groups = AssembleGrouped(series, assembly);
                 string stem = FileStem(series);
                 for (int g = 0; g < groups.Count; g++)
                 {
@@ -142,20 +160,20 @@ internal static class VolumeCommands
     }
 
     /// <summary>Assembles every stack and groups stacks that share one grid (same size and affine), in stack order.</summary>
-    private static List<List<AssembledVolume>> AssembleGrouped(DicomSeries series)
+    private static List<List<(SliceStack Stack, AssembledVolume Volume)>> AssembleGrouped(DicomSeries series, VolumeAssemblyOptions assembly)
     {
-        var groups = new List<List<AssembledVolume>>();
+        var groups = new List<List<(SliceStack, AssembledVolume)>>();
         foreach (SliceStack stack in series.Stacks)
         {
-            AssembledVolume assembled = VolumeAssembler.Assemble(stack);
-            List<AssembledVolume>? home = groups.FirstOrDefault(g => SameGrid(g[0].Volume, assembled.Volume));
+            AssembledVolume assembled = VolumeAssembler.Assemble(stack, assembly);
+            List<(SliceStack, AssembledVolume)>? home = groups.FirstOrDefault(g => SameGrid(g[0].Item2.Volume, assembled.Volume));
             if (home is null)
             {
-                groups.Add([assembled]);
+                groups.Add([(stack, assembled)]);
             }
             else
             {
-                home.Add(assembled);
+                home.Add((stack, assembled));
             }
         }
 
@@ -165,17 +183,72 @@ internal static class VolumeCommands
     private static bool SameGrid(Volume a, Volume b) =>
         a.NX == b.NX && a.NY == b.NY && a.NZ == b.NZ && a.Affine.Zip(b.Affine).All(p => Math.Abs(p.First - p.Second) <= 1e-4);
 
-    private static void Write(TextWriter output, List<AssembledVolume> volumes, string target, NiftiWriteOptions options)
+    /// <summary>Writes the NIfTI, its JSON sidecar and, when the volumes state diffusion weightings, .bval and .bvec.</summary>
+    private static void Write(TextWriter output, List<(SliceStack Stack, AssembledVolume Volume)> group, string target, NiftiWriteOptions options)
     {
-        NiftiWriter.Write([.. volumes.Select(v => v.Volume)], target, options);
+        AssembledVolume[] volumes = [.. group.Select(g => g.Volume)];
+        DicomDataset header = DicomFile.Open(group[0].Stack.Files[0], s_headerOnly).Dataset;
+        VolumeScaling scaling = volumes[0].Scaling;
+        double? tr = volumes.Length > 1 && header.GetDouble(Tag.RepetitionTime) is { } ms && ms > 0 ? ms / 1000 : null;
+        NiftiWriteOptions written = options with { Description = Description(scaling), TimeStepSeconds = tr };
+        NiftiWriter.Write([.. volumes.Select(v => v.Volume)], target, written);
+
+        string stem = Stem(target);
+        CodeVersion version = CodeVersion.Of(typeof(VolumeCommands));
+        WriteText(stem + ".json", BidsSidecar.Json(header, volumes, version.Commit is null ? version.Version : $"{version.Version}+{version.Commit}"));
+        var sidecars = new List<string> { Path.GetFileName(stem) + ".json" };
+        if (volumes.Any(v => v.Diffusion is not null))
+        {
+            (string bval, string bvec) = FslGradients.Format([.. volumes.Select(v => v.Diffusion)], volumes[0].Volume.Affine);
+            WriteText(stem + ".bval", bval);
+            WriteText(stem + ".bvec", bvec);
+            sidecars.Add(Path.GetFileName(stem) + ".bval");
+            sidecars.Add(Path.GetFileName(stem) + ".bvec");
+        }
+
         Volume first = volumes[0].Volume;
         (double x, double y, double z) = first.Spacing;
-        string time = volumes.Count > 1 ? string.Create(CultureInfo.InvariantCulture, $"x{volumes.Count}") : string.Empty;
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote {target}: {first.NX}x{first.NY}x{first.NZ}{time}, voxel {x:0.###} x {y:0.###} x {z:0.###} mm"));
+        string time = volumes.Length > 1 ? string.Create(CultureInfo.InvariantCulture, $"x{volumes.Length}") : string.Empty;
+        string philips = scaling.Scale == IntensityScale.Modality ? string.Empty : $", {BidsSidecar.Name(scaling.Scale)} scaling";
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote {target}: {first.NX}x{first.NY}x{first.NZ}{time}, voxel {x:0.###} x {y:0.###} x {z:0.###} mm{philips}; {string.Join(", ", sidecars)}"));
+        if (volumes.Select(v => v.Scaling.Scale).Distinct().Count() > 1)
+        {
+            output.WriteLine("  warning: the volumes differ in intensity scaling (some without MR Scale Slope); the sidecar records the first volume's");
+        }
+
         foreach (string warning in volumes.SelectMany(v => v.Report.Warnings).Distinct(StringComparer.Ordinal))
         {
             output.WriteLine($"  warning: {warning}");
         }
+    }
+
+    /// <summary>The NIfTI description: the tool, and for Philips which scaling the voxels hold (dcm2niix's FP or DV).</summary>
+    private static string Description(VolumeScaling scaling) => scaling.Scale switch
+    {
+        IntensityScale.PhilipsFloat => "MedTransfer; Philips float scaling FP=(SV*RS+RI)/(RS*SS)",
+        IntensityScale.PhilipsDisplay => "MedTransfer; Philips display scaling DV=SV*RS+RI",
+        _ => "MedTransfer",
+    };
+
+    /// <summary>The target without .nii or .nii.gz: the shared name of the sidecars.</summary>
+    private static string Stem(string target)
+    {
+        foreach (string extension in new[] { ".nii.gz", ".nii" })
+        {
+            if (target.EndsWith(extension, StringComparison.OrdinalIgnoreCase))
+            {
+                return target[..^extension.Length];
+            }
+        }
+
+        return target;
+    }
+
+    private static void WriteText(string path, string text)
+    {
+        string temp = path + ".tmp";
+        File.WriteAllText(temp, text, new UTF8Encoding(false));
+        File.Move(temp, path, overwrite: true);
     }
 
     private static SeriesScanResult Scan(IAnsiConsole console, string source)

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using System.IO.Compression;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -295,6 +296,22 @@ internal sealed class DicomReader
                     MissingDelimiter(end, "an item of undefined length has no item delimiter");
                 }
 
+                return;
+            }
+
+            if (depth == 0 && end == _source.Length && IsZeroPadding(_pos, end))
+            {
+                // Some writers pad the file after the last element (often after Pixel Data) with zeros: no element
+                // can be all zeros, so say what was found rather than "InvalidVR in (0000,0000)".
+                long padding = end - _pos;
+                string detail = string.Create(CultureInfo.InvariantCulture, $"{padding} byte(s) of zero padding follow the last data element");
+                if (_strict)
+                {
+                    throw new DicomFormatException(DicomErrorCode.InvalidStructure, detail + " (not a data element)", _pos, null);
+                }
+
+                Warn(DicomErrorCode.InvalidStructure, detail + ": ignored", _pos, null);
+                _pos = end;
                 return;
             }
 
@@ -804,6 +821,30 @@ internal sealed class DicomReader
         }
 
         _warningCounts[code] = n + 1;
+    }
+
+    /// <summary>True when every byte from <paramref name="from"/> to <paramref name="end"/> is zero (checked in chunks, the first one small).</summary>
+    private bool IsZeroPadding(long from, long end)
+    {
+        Span<byte> scratch = stackalloc byte[16];
+        int head = (int)Math.Min(8, end - from);
+        if (head <= 0 || _source.Header(from, head, scratch).ContainsAnyExcept((byte)0))
+        {
+            return false;
+        }
+
+        for (long at = from + head; at < end;)
+        {
+            int chunk = (int)Math.Min(1 << 16, end - at);
+            if (_source.Take(at, chunk).Span.ContainsAnyExcept((byte)0))
+            {
+                return false;
+            }
+
+            at += chunk;
+        }
+
+        return true;
     }
 
     private static DicomVR ImplicitVR(DicomTag tag)

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace MedTransfer.Dicom.Pixels;
 
 /// <summary>
@@ -8,30 +6,37 @@ namespace MedTransfer.Dicom.Pixels;
 /// <see cref="PixelPipeline"/> are the span-level building blocks beneath it.
 /// </summary>
 /// <remarks>
-/// Frames of encapsulated Pixel Data are located as PS3.5 §A.4 says: by the Extended Offset Table
-/// (7FE0,0001/0002) when present, else by the Basic Offset Table, else one fragment per frame when
-/// the counts agree, else (single frame) all fragments together, else by JPEG start-of-image markers
-/// at fragment starts. Anything else is a typed <see cref="DicomErrorCode.InvalidPixelModule"/> error.
+/// Frames of encapsulated Pixel Data are located as PS3.5 §A.4 says (see <see cref="FrameLocator"/>): by the
+/// Extended or Basic Offset Table, else one fragment per frame, else all fragments for one frame, else by JPEG
+/// start-of-image markers; tolerant mode recovers from an inconsistent offset table the same way. The VOI stage is
+/// read only when presentation values are asked for, so a window the standard forbids never stops a caller that
+/// needs stored values. What tolerant decoding recovered from is listed in <see cref="Warnings"/>.
 /// </remarks>
 public sealed class DicomImage
 {
-    private static readonly DicomTag s_extendedOffsetTable = new(0x7FE0, 0x0001);
-    private static readonly DicomTag s_extendedOffsetTableLengths = new(0x7FE0, 0x0002);
+    private const int MaxWarningsPerCode = 100;
 
     private readonly DicomDataset _dataset;
     private readonly PixelValidationMode _mode;
     private readonly DicomFragments? _fragments;
-    private long[]? _fragmentOffsets;
+    private readonly FrameLocator? _locator;
+    private readonly Lazy<VoiTransform?> _strictVoi;
+    private readonly Lazy<VoiTransform?> _tolerantVoi;
+    private readonly Lock _gate = new();
+    private readonly List<DicomWarning> _warnings = [];
 
-    private DicomImage(DicomDataset dataset, string transferSyntaxUid, PixelModule module, PixelValidationMode mode)
+    private DicomImage(DicomDataset dataset, string transferSyntaxUid, PixelModule module, PixelValidationMode mode, ChromaUpsampling upsampling)
     {
         _dataset = dataset;
         _mode = mode;
         TransferSyntaxUid = transferSyntaxUid;
         Module = module;
+        ChromaUpsampling = upsampling;
         _fragments = dataset.GetFragments(DicomTag.PixelData);
+        _locator = _fragments is null ? null : new FrameLocator(dataset, _fragments, module.NumberOfFrames, mode, Record);
         Modality = ReadModality(dataset, module, mode);
-        Voi = ReadVoi(dataset, module, mode);
+        _strictVoi = new Lazy<VoiTransform?>(() => VoiSelection.Select(dataset, module, PixelValidationMode.Strict, Record));
+        _tolerantVoi = new Lazy<VoiTransform?>(() => VoiSelection.Select(dataset, module, PixelValidationMode.Tolerant, Record));
     }
 
     /// <summary>The image pixel module as declared in the data set.</summary>
@@ -49,20 +54,42 @@ public sealed class DicomImage
     /// <summary>The modality LUT stage: a LUT sequence, or rescale slope/intercept (identity when absent).</summary>
     public ModalityLut Modality { get; }
 
-    /// <summary>The first VOI stage in the data set (VOI LUT sequence, else the first window), or null.</summary>
-    public VoiTransform? Voi { get; }
+    /// <summary>How subsampled JPEG chroma is brought to full size when frames are decoded.</summary>
+    public ChromaUpsampling ChromaUpsampling { get; }
+
+    /// <summary>
+    /// The VOI stage chosen by this image's validation mode (<see cref="SelectVoi"/>): the VOI LUT Sequence, else the
+    /// first window, or null when the data set has none. Read on first use.
+    /// </summary>
+    /// <exception cref="DicomFormatException">Strict mode: the first VOI source is invalid (e.g. Window Width 0).</exception>
+    public VoiTransform? Voi => SelectVoi(_mode);
+
+    /// <summary>
+    /// What decoding and VOI selection recovered from so far (an offset table replaced, bytes after an end marker
+    /// cut off, a window dropped). Codes, tags and fixed texts only: no value from the file.
+    /// </summary>
+    public IReadOnlyList<DicomWarning> Warnings
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _warnings];
+            }
+        }
+    }
 
     /// <summary>Reads the pixel module of <paramref name="file"/>.</summary>
     /// <exception cref="DicomFormatException">There is no pixel data, or the module is inconsistent.</exception>
-    public static DicomImage Create(DicomFile file, PixelValidationMode mode = PixelValidationMode.Strict)
+    public static DicomImage Create(DicomFile file, PixelValidationMode mode = PixelValidationMode.Strict, ChromaUpsampling upsampling = ChromaUpsampling.Fancy)
     {
         ArgumentNullException.ThrowIfNull(file);
-        return Create(file.Dataset, file.TransferSyntax.Uid, mode);
+        return Create(file.Dataset, file.TransferSyntax.Uid, mode, upsampling);
     }
 
     /// <summary>Reads the pixel module of <paramref name="dataset"/> encoded in <paramref name="transferSyntaxUid"/>.</summary>
     /// <exception cref="DicomFormatException">There is no pixel data, or the module is inconsistent.</exception>
-    public static DicomImage Create(DicomDataset dataset, string transferSyntaxUid, PixelValidationMode mode = PixelValidationMode.Strict)
+    public static DicomImage Create(DicomDataset dataset, string transferSyntaxUid, PixelValidationMode mode = PixelValidationMode.Strict, ChromaUpsampling upsampling = ChromaUpsampling.Fancy)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(transferSyntaxUid);
@@ -73,7 +100,7 @@ public sealed class DicomImage
 
         PixelModule module = ReadModule(dataset);
         module.Validate(mode);
-        return new DicomImage(dataset, transferSyntaxUid, module, mode);
+        return new DicomImage(dataset, transferSyntaxUid, module, mode, upsampling);
     }
 
     /// <summary>Reads the Image Pixel module attributes (PS3.3 C.7.6.3) with the standard's defaults for optional ones.</summary>
@@ -106,17 +133,28 @@ public sealed class DicomImage
             throw new ArgumentOutOfRangeException(nameof(frame), frame, $"The image has {FrameCount} frame(s).");
         }
 
+        var settings = new PixelDecodeSettings(_mode, ChromaUpsampling, Record);
         if (_fragments is null)
         {
             (ReadOnlyMemory<byte> native, string syntax) = NativeSource();
-            return PixelDecoder.DecodeFrame(Module, syntax, native.Span, frame, _mode);
+            return PixelDecoder.DecodeFrame(Module, syntax, native.Span, frame, settings);
         }
 
         byte[] source = FrameFragments(frame);
         var destination = new byte[Module.DecodedFrameLength];
-        PixelDecoder.DecodeFrame(Module, TransferSyntaxUid, source, 0, destination, _mode);
+        PixelDecoder.DecodeFrame(Module, TransferSyntaxUid, source, frame, destination, settings);
         return destination;
     }
+
+    /// <summary>
+    /// The VOI stage (PS3.3 C.11.2): the first item of the VOI LUT Sequence, else the first Window Center / Width
+    /// pair. <see cref="PixelValidationMode.Strict"/> rejects that source when it is invalid (a Window Width below 1
+    /// for LINEAR, a malformed LUT); <see cref="PixelValidationMode.Tolerant"/> drops it with a warning in
+    /// <see cref="Warnings"/> and takes the next (another LUT item, the next window), else null: no VOI, the
+    /// modality values stand. Callers that need only stored values never call this.
+    /// </summary>
+    /// <exception cref="DicomFormatException">Strict mode: the first VOI source is invalid.</exception>
+    public VoiTransform? SelectVoi(PixelValidationMode mode) => mode == PixelValidationMode.Strict ? _strictVoi.Value : _tolerantVoi.Value;
 
     /// <summary>The stored values of one frame (before any LUT): byte[], sbyte[], ushort[], short[], uint[] or int[]
     /// by Bits Allocated and Pixel Representation, samples interleaved.</summary>
@@ -169,14 +207,8 @@ public sealed class DicomImage
 
     private byte[] FrameFragments(int frame)
     {
-        DicomFragments fragments = _fragments!;
-        IReadOnlyList<ReadOnlyMemory<byte>> items = fragments.Fragments;
-        if (items.Count == 0)
-        {
-            throw new DicomFormatException(DicomErrorCode.InvalidPixelModule, "encapsulated Pixel Data has no fragments", tag: DicomTag.PixelData);
-        }
-
-        (int first, int count) = LocateFrame(frame, fragments, items);
+        IReadOnlyList<ReadOnlyMemory<byte>> items = _fragments!.Fragments;
+        (int first, int count) = _locator!.Locate(frame);
         long total = 0;
         for (int i = first; i < first + count; i++)
         {
@@ -199,110 +231,15 @@ public sealed class DicomImage
         return joined;
     }
 
-    private (int First, int Count) LocateFrame(int frame, DicomFragments fragments, IReadOnlyList<ReadOnlyMemory<byte>> items)
+    private void Record(DicomWarning warning)
     {
-        ReadOnlyMemory<byte> extended = _dataset.GetBytes(s_extendedOffsetTable);
-        if (extended.Length > 0)
+        lock (_gate)
         {
-            return ByOffsets(frame, ReadUInt64s(extended.Span), items, "Extended Offset Table");
-        }
-
-        if (fragments.BasicOffsetTable.Count > 0)
-        {
-            if (fragments.BasicOffsetTable.Count != FrameCount)
+            if (_warnings.Count(w => w.Code == warning.Code) < MaxWarningsPerCode && !_warnings.Contains(warning))
             {
-                throw new DicomFormatException(DicomErrorCode.InvalidPixelModule, string.Create(CultureInfo.InvariantCulture, $"the Basic Offset Table has {fragments.BasicOffsetTable.Count} entries for {FrameCount} frames"), tag: DicomTag.PixelData);
-            }
-
-            return ByOffsets(frame, [.. fragments.BasicOffsetTable.Select(o => (ulong)o)], items, "Basic Offset Table");
-        }
-
-        if (items.Count == FrameCount)
-        {
-            return (frame, 1);
-        }
-
-        if (FrameCount == 1)
-        {
-            return (0, items.Count);
-        }
-
-        // No offset table and more fragments than frames: frames start where a JPEG family
-        // start-of-image marker (FF D8 for JPEG/JPEG-LS, FF 4F for a J2K codestream) opens a fragment.
-        var starts = new List<int>();
-        for (int i = 0; i < items.Count; i++)
-        {
-            ReadOnlySpan<byte> f = items[i].Span;
-            if (f.Length >= 2 && f[0] == 0xFF && (f[1] == 0xD8 || f[1] == 0x4F))
-            {
-                starts.Add(i);
+                _warnings.Add(warning);
             }
         }
-
-        if (starts.Count != FrameCount || starts[0] != 0)
-        {
-            throw new DicomFormatException(DicomErrorCode.InvalidPixelModule, string.Create(CultureInfo.InvariantCulture, $"cannot tell which of {items.Count} fragments belong to which of {FrameCount} frames (no offset table)"), tag: DicomTag.PixelData);
-        }
-
-        int end = frame + 1 < starts.Count ? starts[frame + 1] : items.Count;
-        return (starts[frame], end - starts[frame]);
-    }
-
-    private (int First, int Count) ByOffsets(int frame, ulong[] offsets, IReadOnlyList<ReadOnlyMemory<byte>> items, string table)
-    {
-        if (offsets.Length != FrameCount)
-        {
-            throw new DicomFormatException(DicomErrorCode.InvalidPixelModule, string.Create(CultureInfo.InvariantCulture, $"the {table} has {offsets.Length} entries for {FrameCount} frames"), tag: DicomTag.PixelData);
-        }
-
-        // Offsets count from the first byte of the first fragment's item tag: each item adds 8 header bytes.
-        _fragmentOffsets ??= ItemOffsets(items);
-        int first = Array.BinarySearch(_fragmentOffsets, (long)Math.Min(offsets[frame], long.MaxValue));
-        if (first < 0)
-        {
-            throw new DicomFormatException(DicomErrorCode.InvalidPixelModule, string.Create(CultureInfo.InvariantCulture, $"the {table} entry for frame {frame} does not point at a fragment"), tag: DicomTag.PixelData);
-        }
-
-        int end = items.Count;
-        if (frame + 1 < offsets.Length)
-        {
-            end = Array.BinarySearch(_fragmentOffsets, (long)Math.Min(offsets[frame + 1], long.MaxValue));
-            if (end <= first)
-            {
-                throw new DicomFormatException(DicomErrorCode.InvalidPixelModule, string.Create(CultureInfo.InvariantCulture, $"the {table} entries for frames {frame} and {frame + 1} are out of order or do not point at fragments"), tag: DicomTag.PixelData);
-            }
-        }
-
-        return (first, end - first);
-    }
-
-    private static long[] ItemOffsets(IReadOnlyList<ReadOnlyMemory<byte>> items)
-    {
-        var offsets = new long[items.Count];
-        long at = 0;
-        for (int i = 0; i < items.Count; i++)
-        {
-            offsets[i] = at;
-            at = checked(at + 8 + items[i].Length);
-        }
-
-        return offsets;
-    }
-
-    private static ulong[] ReadUInt64s(ReadOnlySpan<byte> bytes)
-    {
-        if (bytes.Length % 8 != 0)
-        {
-            throw new DicomFormatException(DicomErrorCode.InvalidLength, "the Extended Offset Table length is not a multiple of 8", tag: s_extendedOffsetTable);
-        }
-
-        var values = new ulong[bytes.Length / 8];
-        for (int i = 0; i < values.Length; i++)
-        {
-            values[i] = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(bytes.Slice(i * 8, 8));
-        }
-
-        return values;
     }
 
     private static ModalityLut ReadModality(DicomDataset dataset, PixelModule module, PixelValidationMode mode)
@@ -310,48 +247,12 @@ public sealed class DicomImage
         IReadOnlyList<DicomDataset> lutSequence = dataset.GetSequence(new DicomTag(0x0028, 0x3000));
         if (lutSequence.Count > 0)
         {
-            return ModalityLut.FromTable(ReadLut(lutSequence[0], module, mode));
+            return ModalityLut.FromTable(LookupTable.FromSequenceItem(lutSequence[0], module, mode));
         }
 
         double slope = dataset.GetDouble(new DicomTag(0x0028, 0x1053)) ?? 1.0;
         double intercept = dataset.GetDouble(new DicomTag(0x0028, 0x1052)) ?? 0.0;
         return slope == 1.0 && intercept == 0.0 ? ModalityLut.Identity : ModalityLut.Rescale(slope, intercept);
-    }
-
-    private static VoiTransform? ReadVoi(DicomDataset dataset, PixelModule module, PixelValidationMode mode)
-    {
-        IReadOnlyList<DicomDataset> voiSequence = dataset.GetSequence(new DicomTag(0x0028, 0x3010));
-        if (voiSequence.Count > 0)
-        {
-            return VoiTransform.FromTable(ReadLut(voiSequence[0], module, mode));
-        }
-
-        double? center = dataset.GetDouble(new DicomTag(0x0028, 0x1050));
-        double? width = dataset.GetDouble(new DicomTag(0x0028, 0x1051));
-        if (center is null || width is null)
-        {
-            return null;
-        }
-
-        VoiLutFunction function = VoiTransform.ParseFunction(dataset.GetString(new DicomTag(0x0028, 0x1056)));
-        return VoiTransform.Window(center.Value, width.Value, function);
-    }
-
-    private static LookupTable ReadLut(DicomDataset item, PixelModule module, PixelValidationMode mode)
-    {
-        var descriptorTag = new DicomTag(0x0028, 0x3002);
-        int? entries = item.GetInt32(descriptorTag, 0);
-        int? first = item.GetInt32(descriptorTag, 1);
-        int? bits = item.GetInt32(descriptorTag, 2);
-        if (entries is null || first is null || bits is null)
-        {
-            throw new DicomFormatException(DicomErrorCode.InvalidLut, "the LUT Descriptor needs three values", tag: descriptorTag);
-        }
-
-        // The first mapped value is US or SS following the pixel representation (PS3.3 C.11.1.1.1).
-        int firstMapped = module.IsSigned && first.Value > short.MaxValue ? first.Value - 65536 : first.Value;
-        LutDescriptor descriptor = LutDescriptor.FromStoredValues(entries.Value, firstMapped, bits.Value);
-        return LookupTable.Create(descriptor, item.GetBytes(new DicomTag(0x0028, 0x3006)).Span, mode);
     }
 
     private static int Required(DicomDataset dataset, DicomTag tag, string name) =>

@@ -49,10 +49,16 @@ internal static unsafe class Jpeg2000Codec
         }
     }
 
-    public static void Decode(PixelModule m, ReadOnlySpan<byte> data, int frameIndex, Span<byte> destination, PixelValidationMode mode)
+    public static void Decode(PixelModule m, ReadOnlySpan<byte> data, int frameIndex, Span<byte> destination, PixelDecodeSettings settings)
     {
         int format = FindCodestream(data, frameIndex, out ReadOnlySpan<byte> codestream);
-        PixelDecoder.RequireEndMarker(codestream, frameIndex, mode);
+        codestream = PixelDecoder.ThroughEndMarker(codestream, frameIndex, settings.Mode, markerRequired: false, settings.Warnings);
+        if (format == CodecJ2k)
+        {
+            // A bare codestream: OpenJPEG gets it without the bytes after its end marker.
+            data = codestream;
+        }
+
         CheckSiz(m, codestream, frameIndex);
         NativeCodecLibrary lib = _library.Value ?? throw new CodecUnavailableException(CodecName, Package);
 

@@ -8,7 +8,9 @@ namespace MedTransfer.Dicom.Pixels;
 /// JPEG baseline/extended (8/12-bit DCT) and lossless (process 14, any selection value) through the managed
 /// JpegLibrary. The frame header is checked against the pixel module before decoding; every sample of the
 /// destination must be produced by the codec or the call fails. DCT output is clamped to the sample precision.
-/// Components are returned as coded: no colour transform is applied (YCbCr stays YBR_FULL, upsampled).
+/// Components are returned as coded: no colour transform is applied (YCbCr stays YBR_FULL). Subsampled DCT
+/// components come back at full size by libjpeg's fancy upsampling (<see cref="ChromaUpsampling.Fancy"/>, what
+/// libjpeg, GDCM, DCMTK and Pillow give) or, when asked, by JpegLibrary's replication.
 /// </summary>
 /// <remarks>
 /// JpegLibrary 0.4.32 keeps lossless samples in 16-bit signed integers: for 16-bit precision, predictors 1–4 are
@@ -18,9 +20,9 @@ namespace MedTransfer.Dicom.Pixels;
 /// </remarks>
 internal static class JpegCodec
 {
-    public static void Decode(PixelModule m, ReadOnlySpan<byte> stream, int frameIndex, Span<byte> destination, PixelValidationMode mode)
+    public static void Decode(PixelModule m, ReadOnlySpan<byte> stream, int frameIndex, Span<byte> destination, PixelDecodeSettings settings)
     {
-        PixelDecoder.RequireEndMarker(stream, frameIndex, mode);
+        stream = PixelDecoder.ThroughEndMarker(stream, frameIndex, settings.Mode, markerRequired: false, settings.Warnings);
         JpegFrameHeader.Check(m, stream, frameIndex);
         var decoder = new JpegDecoder();
         decoder.SetInput(stream.ToArray());
@@ -67,6 +69,11 @@ internal static class JpegCodec
         if (writer.SamplesWritten != expected)
         {
             throw PixelDecoder.Corrupt(frameIndex, string.Create(CultureInfo.InvariantCulture, $"the JPEG stream produced {writer.SamplesWritten} of {expected} samples"));
+        }
+
+        if (!lossless && settings.Upsampling == ChromaUpsampling.Fancy && m.SamplesPerPixel > 1)
+        {
+            ChromaUpsampler.Fancy(output, m.Columns, m.Rows, m.BytesPerDecodedSample, JpegFrameHeader.SamplingFactors(stream, frameIndex));
         }
 
         output.CopyTo(destination);

@@ -12,6 +12,46 @@ internal static class JpegFrameHeader
 {
     public static void Check(PixelModule m, ReadOnlySpan<byte> stream, int frameIndex)
     {
+        (int at, byte marker) = Find(stream, frameIndex);
+        int lines = BinaryPrimitives.ReadUInt16BigEndian(stream[(at + 5)..]);
+        int samplesPerLine = BinaryPrimitives.ReadUInt16BigEndian(stream[(at + 7)..]);
+        int components = stream[at + 9];
+        if (lines != m.Rows || samplesPerLine != m.Columns || components != m.SamplesPerPixel)
+        {
+            throw PixelDecoder.Corrupt(frameIndex, string.Create(CultureInfo.InvariantCulture, $"the JPEG frame is {samplesPerLine}x{lines} with {components} components; the pixel module says {m.Columns}x{m.Rows} with {m.SamplesPerPixel}"));
+        }
+
+        CheckEntropyBound(m, marker, stream.Length, frameIndex);
+    }
+
+    /// <summary>
+    /// The horizontal and vertical sampling factors of each component, in frame-header order (ITU-T T.81 B.2.2:
+    /// Hi in the high nibble, Vi in the low nibble of the byte after the component identifier).
+    /// </summary>
+    /// <exception cref="DicomFormatException">The stream has no complete frame header.</exception>
+    public static (int Horizontal, int Vertical)[] SamplingFactors(ReadOnlySpan<byte> stream, int frameIndex)
+    {
+        (int at, _) = Find(stream, frameIndex);
+        int length = BinaryPrimitives.ReadUInt16BigEndian(stream[(at + 2)..]);
+        int components = stream[at + 9];
+        if (length < 8 + (3 * components))
+        {
+            throw PixelDecoder.Corrupt(frameIndex, "the JPEG frame header is shorter than its component list");
+        }
+
+        var factors = new (int Horizontal, int Vertical)[components];
+        for (int c = 0; c < components; c++)
+        {
+            byte hv = stream[at + 11 + (3 * c)];
+            factors[c] = (hv >> 4, hv & 0x0F);
+        }
+
+        return factors;
+    }
+
+    /// <summary>The offset and marker of the frame header (SOFn, or SOF55 for JPEG-LS), its fixed part present in the stream.</summary>
+    private static (int At, byte Marker) Find(ReadOnlySpan<byte> stream, int frameIndex)
+    {
         if (stream.Length < 4 || stream[0] != 0xFF || stream[1] != 0xD8)
         {
             throw PixelDecoder.Corrupt(frameIndex, "the JPEG stream does not start with SOI");
@@ -57,16 +97,7 @@ internal static class JpegFrameHeader
                     throw PixelDecoder.Corrupt(frameIndex, "the JPEG frame header is truncated");
                 }
 
-                int lines = BinaryPrimitives.ReadUInt16BigEndian(stream[(i + 5)..]);
-                int samplesPerLine = BinaryPrimitives.ReadUInt16BigEndian(stream[(i + 7)..]);
-                int components = stream[i + 9];
-                if (lines != m.Rows || samplesPerLine != m.Columns || components != m.SamplesPerPixel)
-                {
-                    throw PixelDecoder.Corrupt(frameIndex, string.Create(CultureInfo.InvariantCulture, $"the JPEG frame is {samplesPerLine}x{lines} with {components} components; the pixel module says {m.Columns}x{m.Rows} with {m.SamplesPerPixel}"));
-                }
-
-                CheckEntropyBound(m, marker, stream.Length, frameIndex);
-                return;
+                return (i, marker);
             }
 
             i += 2 + length;

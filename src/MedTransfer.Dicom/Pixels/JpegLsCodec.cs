@@ -41,17 +41,17 @@ internal static unsafe class JpegLsCodec
         }
     }
 
-    public static void Decode(PixelModule m, ReadOnlySpan<byte> stream, int frameIndex, Span<byte> destination, PixelValidationMode mode)
+    public static void Decode(PixelModule m, ReadOnlySpan<byte> stream, int frameIndex, Span<byte> destination, PixelDecodeSettings settings)
     {
         if (stream[0] != 0xFF || stream[1] != 0xD8)
         {
             throw PixelDecoder.Corrupt(frameIndex, "the JPEG-LS stream does not start with SOI");
         }
 
-        // Checked in tolerant mode too: CharLS 2.4.1 can spend 10-15 s on a truncated stream before it reports
-        // an error (measured on the dcm_qa_ts image cut at 200 bytes and at half length), and a truncated
-        // JPEG-LS stream never decodes to a complete frame anyway.
-        PixelDecoder.RequireEndMarker(stream, frameIndex, PixelValidationMode.Strict);
+        // The end marker is required in tolerant mode too: CharLS 2.4.1 can spend 10-15 s on a truncated stream
+        // before it reports an error (measured on the dcm_qa_ts image cut at 200 bytes and at half length), and a
+        // truncated JPEG-LS stream never decodes to a complete frame anyway. Bytes after the marker are cut off.
+        stream = PixelDecoder.ThroughEndMarker(stream, frameIndex, settings.Mode, markerRequired: true, settings.Warnings);
         JpegFrameHeader.Check(m, stream, frameIndex);
         NativeCodecLibrary lib = _library.Value ?? throw new CodecUnavailableException(CodecName, Package);
 

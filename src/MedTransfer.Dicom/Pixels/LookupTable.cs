@@ -119,6 +119,27 @@ public sealed class LookupTable
         return new LookupTable(descriptor, copy);
     }
 
+    /// <summary>
+    /// The table of one item of a Modality or VOI LUT Sequence: LUT Descriptor (0028,3002) and LUT Data (0028,3006).
+    /// The first mapped value is US or SS following the pixel representation (PS3.3 C.11.1.1.1).
+    /// </summary>
+    /// <exception cref="DicomFormatException"><see cref="DicomErrorCode.InvalidLut"/>.</exception>
+    internal static LookupTable FromSequenceItem(DicomDataset item, PixelModule module, PixelValidationMode mode)
+    {
+        var descriptorTag = new DicomTag(0x0028, 0x3002);
+        int? entries = item.GetInt32(descriptorTag, 0);
+        int? first = item.GetInt32(descriptorTag, 1);
+        int? bits = item.GetInt32(descriptorTag, 2);
+        if (entries is null || first is null || bits is null)
+        {
+            throw new DicomFormatException(DicomErrorCode.InvalidLut, "the LUT Descriptor needs three values", tag: descriptorTag);
+        }
+
+        int firstMapped = module.IsSigned && first.Value > short.MaxValue ? first.Value - 65536 : first.Value;
+        LutDescriptor descriptor = LutDescriptor.FromStoredValues(entries.Value, firstMapped, bits.Value);
+        return Create(descriptor, item.GetBytes(new DicomTag(0x0028, 0x3006)).Span, mode);
+    }
+
     /// <summary>The entry for <paramref name="input"/>, clamped to the first/last entry (PS3.3 C.11.1.1, C.11.2.1.1).</summary>
     public int LookupClamped(long input)
     {

@@ -79,7 +79,7 @@ public static class PixelDecoder
     /// <summary>The version of the OpenJPEG library used for JPEG 2000, or null when <c>libopenjp2-7</c> is not installed.</summary>
     public static string? Jpeg2000LibraryVersion => Jpeg2000Codec.Version;
 
-    /// <summary>True when <see cref="DecodeFrame(PixelModule, string, ReadOnlySpan{byte}, int, Span{byte}, PixelValidationMode)"/> handles the transfer syntax
+    /// <summary>True when <see cref="DecodeFrame(PixelModule, string, ReadOnlySpan{byte}, int, Span{byte}, PixelValidationMode, ChromaUpsampling)"/> handles the transfer syntax
     /// (JPEG-LS and JPEG 2000 additionally need their native library at run time).</summary>
     public static bool IsSupported(string transferSyntaxUid) => Classify(transferSyntaxUid) != SyntaxKind.Unsupported;
 
@@ -115,16 +115,21 @@ public static class PixelDecoder
     /// <param name="source">Native: the whole Pixel Data value; encapsulated: the frame's concatenated fragments (see the type remarks).</param>
     /// <param name="frameIndex">The zero-based frame number.</param>
     /// <param name="mode">Strict (default) or tolerant validation.</param>
+    /// <param name="upsampling">How subsampled JPEG chroma is brought to full size (libjpeg's fancy upsampling by default).</param>
     /// <exception cref="DicomFormatException">The module or the data is malformed.</exception>
     /// <exception cref="CodecUnavailableException">The native codec library is not installed.</exception>
-    public static byte[] DecodeFrame(PixelModule module, string transferSyntaxUid, ReadOnlySpan<byte> source, int frameIndex = 0, PixelValidationMode mode = PixelValidationMode.Strict)
+    public static byte[] DecodeFrame(PixelModule module, string transferSyntaxUid, ReadOnlySpan<byte> source, int frameIndex = 0, PixelValidationMode mode = PixelValidationMode.Strict, ChromaUpsampling upsampling = ChromaUpsampling.Fancy) =>
+        DecodeFrame(module, transferSyntaxUid, source, frameIndex, new PixelDecodeSettings(mode, upsampling));
+
+    /// <summary>As the public overload, recording recoveries in <see cref="PixelDecodeSettings.Warnings"/>.</summary>
+    internal static byte[] DecodeFrame(PixelModule module, string transferSyntaxUid, ReadOnlySpan<byte> source, int frameIndex, PixelDecodeSettings settings)
     {
         ArgumentNullException.ThrowIfNull(module);
         ArgumentNullException.ThrowIfNull(transferSyntaxUid);
-        module.Validate(mode);
-        CheckBeforeAllocating(module, Classify(transferSyntaxUid), source, frameIndex, mode);
+        module.Validate(settings.Mode);
+        CheckBeforeAllocating(module, Classify(transferSyntaxUid), source, frameIndex, settings.Mode);
         byte[] destination = new byte[module.DecodedFrameLength];
-        DecodeFrame(module, transferSyntaxUid, source, frameIndex, destination, mode);
+        DecodeFrame(module, transferSyntaxUid, source, frameIndex, destination, settings);
         return destination;
     }
 
@@ -144,11 +149,17 @@ public static class PixelDecoder
     /// <param name="frameIndex">The zero-based frame number.</param>
     /// <param name="destination">At least <see cref="PixelModule.DecodedFrameLength"/> bytes; exactly that many are written.</param>
     /// <param name="mode">Strict (default) or tolerant validation.</param>
+    /// <param name="upsampling">How subsampled JPEG chroma is brought to full size (libjpeg's fancy upsampling by default).</param>
     /// <exception cref="DicomFormatException">The module or the data is malformed.</exception>
     /// <exception cref="CodecUnavailableException">The native codec library is not installed.</exception>
     /// <exception cref="ArgumentException"><paramref name="destination"/> is too small (a caller error, not a file error).</exception>
-    public static void DecodeFrame(PixelModule module, string transferSyntaxUid, ReadOnlySpan<byte> source, int frameIndex, Span<byte> destination, PixelValidationMode mode = PixelValidationMode.Strict)
+    public static void DecodeFrame(PixelModule module, string transferSyntaxUid, ReadOnlySpan<byte> source, int frameIndex, Span<byte> destination, PixelValidationMode mode = PixelValidationMode.Strict, ChromaUpsampling upsampling = ChromaUpsampling.Fancy) =>
+        DecodeFrame(module, transferSyntaxUid, source, frameIndex, destination, new PixelDecodeSettings(mode, upsampling));
+
+    /// <summary>As the public overload, with the chroma upsampling to use and a place to record what was recovered.</summary>
+    internal static void DecodeFrame(PixelModule module, string transferSyntaxUid, ReadOnlySpan<byte> source, int frameIndex, Span<byte> destination, PixelDecodeSettings settings)
     {
+        PixelValidationMode mode = settings.Mode;
         ArgumentNullException.ThrowIfNull(module);
         ArgumentNullException.ThrowIfNull(transferSyntaxUid);
         module.Validate(mode);
@@ -178,15 +189,15 @@ public static class PixelDecoder
                 break;
             case SyntaxKind.Jpeg:
                 RequireNotEmpty(source, frameIndex);
-                JpegCodec.Decode(module, source, frameIndex, target, mode);
+                JpegCodec.Decode(module, source, frameIndex, target, settings);
                 break;
             case SyntaxKind.JpegLs:
                 RequireNotEmpty(source, frameIndex);
-                JpegLsCodec.Decode(module, source, frameIndex, target, mode);
+                JpegLsCodec.Decode(module, source, frameIndex, target, settings);
                 break;
             case SyntaxKind.Jpeg2000:
                 RequireNotEmpty(source, frameIndex);
-                Jpeg2000Codec.Decode(module, source, frameIndex, target, mode);
+                Jpeg2000Codec.Decode(module, source, frameIndex, target, settings);
                 break;
             default:
                 throw new DicomFormatException(DicomErrorCode.UnsupportedTransferSyntax, "the transfer syntax has no pixel decoder", tag: DicomTag.PixelData);
@@ -197,28 +208,49 @@ public static class PixelDecoder
         new(DicomErrorCode.CorruptPixelStream, string.Create(CultureInfo.InvariantCulture, $"frame {frameIndex}: {detail}"), tag: DicomTag.PixelData, inner: inner);
 
     /// <summary>
-    /// Strict-mode check shared by the JPEG family: a complete stream ends with the EOI/EOC marker FF D9, possibly
-    /// followed by zero padding to an even length. A truncated stream is rejected before any codec (and any native
-    /// code) sees it.
+    /// The JPEG-family stream (JPEG, JPEG-LS, a JPEG 2000 codestream) up to and including its end marker FF D9
+    /// (EOI / EOC). PS3.5 A.4 pads fragments to an even length and real encoders leave a few more bytes after the
+    /// marker, so the stream may end with zeros of any length, or with up to <see cref="MaxBytesAfterEndMarker"/>
+    /// other bytes after the last FF D9: those are cut off (a warning records the non-zero ones) and no codec sees
+    /// them. A stream with no end marker near its end is truncated: strict mode rejects it before any codec (and
+    /// any native code) runs; tolerant mode hands it to the codec as it is, unless <paramref name="markerRequired"/>
+    /// (JPEG-LS: CharLS spends seconds on a truncated stream, and one never decodes to a complete frame anyway).
     /// </summary>
-    internal static void RequireEndMarker(ReadOnlySpan<byte> stream, int frameIndex, PixelValidationMode mode)
+    internal static ReadOnlySpan<byte> ThroughEndMarker(ReadOnlySpan<byte> stream, int frameIndex, PixelValidationMode mode, bool markerRequired, Action<DicomWarning>? warnings)
     {
-        if (mode == PixelValidationMode.Tolerant)
-        {
-            return;
-        }
-
         int end = stream.Length;
         while (end > 0 && stream[end - 1] == 0)
         {
             end--;
         }
 
-        if (end < 2 || stream[end - 2] != 0xFF || stream[end - 1] != 0xD9)
+        if (end >= 2 && stream[end - 2] == 0xFF && stream[end - 1] == 0xD9)
+        {
+            return stream[..end];
+        }
+
+        int from = Math.Max(0, end - MaxBytesAfterEndMarker - 2);
+        int marker = stream[from..end].LastIndexOf(EndMarker);
+        if (marker >= 0)
+        {
+            int cut = from + marker + 2;
+            warnings?.Invoke(new DicomWarning(DicomErrorCode.CorruptPixelStream, -1, DicomTag.PixelData, string.Create(CultureInfo.InvariantCulture, $"frame {frameIndex}: {stream.Length - cut} byte(s) after the end-of-image marker were ignored")));
+            return stream[..cut];
+        }
+
+        if (mode == PixelValidationMode.Strict || markerRequired)
         {
             throw Corrupt(frameIndex, "the compressed stream does not end with the end-of-image marker (truncated)");
         }
+
+        return stream;
     }
+
+    /// <summary>The most non-zero bytes accepted after a JPEG-family end marker. Real files carry 1–7; a larger
+    /// window would let a truncated stream pass whenever an embedded thumbnail's end marker lies near the cut.</summary>
+    internal const int MaxBytesAfterEndMarker = 64;
+
+    private static ReadOnlySpan<byte> EndMarker => [0xFF, 0xD9];
 
     /// <summary>
     /// Cheap checks that tie the declared frame size to the bytes actually present, run before the decoded

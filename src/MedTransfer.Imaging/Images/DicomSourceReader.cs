@@ -11,6 +11,11 @@ namespace MedTransfer.Imaging.Images;
 /// (modality LUT → VOI when asked and present → MONOCHROME1 inversion, in the order of PS3.3 C.11) with the pixel
 /// spacing of Pixel Spacing (0028,0030), else Imager Pixel Spacing (0018,1164); NaN when neither is present.
 /// </summary>
+/// <remarks>
+/// Pixels are decoded strictly, but the VOI stage is chosen tolerantly: an invalid window (Window Width 0 is common)
+/// is dropped and the next VOI source used, else none, and <see cref="SourceImage.VoiWarnings"/> says so. A training or diagnosis run then normalizes the modality values
+/// instead of stopping on a header value that does not affect them.
+/// </remarks>
 public static class DicomSourceReader
 {
     /// <summary>Reads frame <paramref name="frame"/> of <paramref name="file"/>.</summary>
@@ -36,24 +41,34 @@ public static class DicomSourceReader
                 throw new ArgumentOutOfRangeException(nameof(frame), frame, $"The image has {image.FrameCount} frame(s).");
             }
 
-            bool voi = applyVoi && image.Voi is not null;
+            VoiTransform? chosen = applyVoi ? image.SelectVoi(PixelValidationMode.Tolerant) : null;
+            bool voi = chosen is not null;
+            string[] voiWarnings = [.. image.Warnings.Select(w => w.Detail)];
             DicomDataset ds = file.Dataset;
             double rowSpacing = Spacing(ds, 0);
             double columnSpacing = Spacing(ds, 1);
             bool monochrome1 = module.Photometric == "MONOCHROME1";
             if (IsIndexable(module))
             {
-                IndexedImage indexed = ReadIndexed(image, module, frame, voi ? image.Voi : null, columnSpacing, rowSpacing);
-                return SourceImage.FromIndexed(indexed, SourceImageFormat.Dicom, module.BitsStored, monochrome1, voi);
+                IndexedImage indexed = ReadIndexed(image, module, frame, chosen, columnSpacing, rowSpacing);
+                return SourceImage.FromIndexed(indexed, SourceImageFormat.Dicom, module.BitsStored, monochrome1, voi) with
+                {
+                    VoiWarnings = voiWarnings,
+                    ReaderWarnings = [.. image.Warnings.Skip(voiWarnings.Length).Select(w => w.Detail)],
+                };
             }
 
-            float[] pixels = image.PresentationFloats(frame, voi);
+            float[] pixels = PixelPipeline.ToPresentationFloats(module, image.DecodeFrame(frame), image.Modality, chosen);
             return new SourceImage(
                 new ImageF(module.Columns, module.Rows, pixels, columnSpacing, rowSpacing),
                 SourceImageFormat.Dicom,
                 module.BitsStored,
                 WasMonochrome1: monochrome1,
-                VoiApplied: voi);
+                VoiApplied: voi)
+            {
+                VoiWarnings = voiWarnings,
+                ReaderWarnings = [.. image.Warnings.Skip(voiWarnings.Length).Select(w => w.Detail)],
+            };
         }
         catch (CodecUnavailableException ex)
         {

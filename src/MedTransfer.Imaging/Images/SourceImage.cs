@@ -51,6 +51,15 @@ public sealed record SourceImage(
     /// </summary>
     public IndexedImage? Indexed { get; private init; }
 
+    /// <summary>
+    /// Why VOI sources of the DICOM file were not used (a window the standard forbids, e.g. Window Width 0, a
+    /// malformed VOI LUT, an unknown VOI LUT Function), in plain text without values from the file; empty otherwise.
+    /// </summary>
+    public IReadOnlyList<string> VoiWarnings { get; init; } = [];
+
+    /// <summary>What the DICOM decoder recovered from (e.g. bytes after a JPEG end marker), in plain text; empty otherwise.</summary>
+    public IReadOnlyList<string> ReaderWarnings { get; init; } = [];
+
     /// <summary>Columns.</summary>
     public int Width => Indexed?.Width ?? Image.Width;
 

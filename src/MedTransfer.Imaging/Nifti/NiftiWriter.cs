@@ -21,6 +21,9 @@ public sealed record NiftiWriteOptions
 
     /// <summary>Text for the 80-byte descrip field (ASCII; longer text is cut). Never put patient data here.</summary>
     public string Description { get; init; } = "MedTransfer";
+
+    /// <summary>The time between volumes of a 4-D image in seconds (pixdim[4], e.g. the repetition time), or null.</summary>
+    public double? TimeStepSeconds { get; init; }
 }
 
 /// <summary>
@@ -205,7 +208,7 @@ public static class NiftiWriter
         BinaryPrimitives.WriteInt16LittleEndian(s[70..], (short)options.DataType);
         BinaryPrimitives.WriteInt16LittleEndian(s[72..], (short)bits);
         var q = NiftiGeometry.AffineToQuaternion(v.Affine);
-        float[] pixdim = [(float)q.Qfac, (float)q.Dx, (float)q.Dy, (float)q.Dz, 1, 1, 1, 1];
+        float[] pixdim = [(float)q.Qfac, (float)q.Dx, (float)q.Dy, (float)q.Dz, (float)TimeStep(options), 1, 1, 1];
         for (int i = 0; i < 8; i++)
         {
             BinaryPrimitives.WriteSingleLittleEndian(s[(76 + (4 * i))..], pixdim[i]);
@@ -214,7 +217,7 @@ public static class NiftiWriter
         BinaryPrimitives.WriteSingleLittleEndian(s[108..], 352f);
         BinaryPrimitives.WriteSingleLittleEndian(s[112..], (float)slope);
         BinaryPrimitives.WriteSingleLittleEndian(s[116..], (float)intercept);
-        s[123] = 2; // NIFTI_UNITS_MM
+        s[123] = Units(options);
         WriteAscii(s.Slice(148, 80), options.Description);
         BinaryPrimitives.WriteInt16LittleEndian(s[252..], 1);
         BinaryPrimitives.WriteInt16LittleEndian(s[254..], 1);
@@ -249,7 +252,7 @@ public static class NiftiWriter
         }
 
         var q = NiftiGeometry.AffineToQuaternion(v.Affine);
-        double[] pixdim = [q.Qfac, q.Dx, q.Dy, q.Dz, 1, 1, 1, 1];
+        double[] pixdim = [q.Qfac, q.Dx, q.Dy, q.Dz, TimeStep(options), 1, 1, 1];
         for (int i = 0; i < 8; i++)
         {
             BinaryPrimitives.WriteDoubleLittleEndian(s[(104 + (8 * i))..], pixdim[i]);
@@ -272,9 +275,14 @@ public static class NiftiWriter
             BinaryPrimitives.WriteDoubleLittleEndian(s[(400 + (8 * i))..], v.Affine[i]);
         }
 
-        BinaryPrimitives.WriteInt32LittleEndian(s[500..], 2); // NIFTI_UNITS_MM
+        BinaryPrimitives.WriteInt32LittleEndian(s[500..], Units(options));
         return h;
     }
+
+    private static double TimeStep(NiftiWriteOptions options) => options.TimeStepSeconds is { } t && double.IsFinite(t) && t > 0 ? t : 1;
+
+    // NIFTI_UNITS_MM (2), plus NIFTI_UNITS_SEC (8) when pixdim[4] holds a time step.
+    private static byte Units(NiftiWriteOptions options) => (byte)(options.TimeStepSeconds is { } t && double.IsFinite(t) && t > 0 ? 2 | 8 : 2);
 
     private static short Short(int value) => value <= short.MaxValue
         ? (short)value

@@ -21,6 +21,13 @@ public enum NormalizationWarningCode
     /// <summary>The recipe asked for the file's VOI but the file has none; modality values were used.</summary>
     NoFileWindow,
 
+    /// <summary>The file's VOI window (or LUT) is one the standard forbids (e.g. Window Width 0): it was dropped, and the
+    /// next VOI source of the file, else the modality values, were used.</summary>
+    InvalidFileWindow,
+
+    /// <summary>The DICOM reader recovered from a deviation in the pixel data (e.g. bytes after a JPEG end marker).</summary>
+    ReaderRecovered,
+
     /// <summary>Colour samples were reduced to BT.601 luma.</summary>
     ColourConverted,
 

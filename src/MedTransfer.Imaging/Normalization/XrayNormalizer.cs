@@ -53,9 +53,19 @@ public static class XrayNormalizer
             warnings.Add(new(NormalizationWarningCode.Monochrome1, "The image was MONOCHROME1; it was inverted so that bright means dense."));
         }
 
-        if (source.Format == SourceImageFormat.Dicom && recipe.Voi == VoiMode.UseFileWindow && !source.VoiApplied)
+        if (source.VoiWarnings.Count > 0)
+        {
+            string outcome = source.VoiApplied ? "the next VOI source of the file was used" : "modality values were used";
+            warnings.Add(new(NormalizationWarningCode.InvalidFileWindow, $"The file's VOI attributes are not all valid ({string.Join("; ", source.VoiWarnings)}); {outcome}."));
+        }
+        else if (source.Format == SourceImageFormat.Dicom && recipe.Voi == VoiMode.UseFileWindow && !source.VoiApplied)
         {
             warnings.Add(new(NormalizationWarningCode.NoFileWindow, "The recipe asked for the file's VOI window but the file has none; modality values were used."));
+        }
+
+        foreach (string recovered in source.ReaderWarnings)
+        {
+            warnings.Add(new(NormalizationWarningCode.ReaderRecovered, "The DICOM reader recovered: " + recovered + "."));
         }
 
         if (source.ConvertedFromColour)

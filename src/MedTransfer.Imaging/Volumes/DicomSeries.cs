@@ -49,11 +49,14 @@ public enum StackSplitReason
 
     /// <summary>Enhanced multi-frame Stack ID (0020,9056) differs.</summary>
     StackId = 64,
+
+    /// <summary>Positions repeat and the diffusion weighting (b-value, gradient direction) tells the repeats apart.</summary>
+    Diffusion = 128,
 }
 
 /// <summary>
 /// A set of slices with one orientation and image size that <see cref="VolumeAssembler"/> turns into a volume.
-/// A Siemens mosaic is a stack of one file whose tiles are the slices.
+/// A mosaic (Siemens MOSAIC, UIH VFRAME) is a stack of one file whose tiles are the slices.
 /// </summary>
 public sealed class SliceStack
 {
@@ -73,7 +76,7 @@ public sealed class SliceStack
     /// <summary>Number of images (frames of multi-frame files counted one by one; a mosaic counts as one).</summary>
     public int ImageCount => Slices.Count;
 
-    /// <summary>True when the stack is a Siemens mosaic (ImageType contains MOSAIC).</summary>
+    /// <summary>True when the stack is one mosaic file (Siemens: ImageType contains MOSAIC; UIH: VFRAME).</summary>
     public bool IsMosaic => Slices.Count == 1 && Slices[0].MosaicImages > 0;
 
     /// <summary>The files the stack reads (full paths, distinct, ordinal order).</summary>

@@ -90,7 +90,7 @@ public sealed record GeometryReport
     /// <summary>Angle between the slice step and the slice normal, degrees (0 for an orthogonal stack).</summary>
     public double TiltDegrees { get; init; }
 
-    /// <summary>True for a Siemens mosaic unpacked into slices.</summary>
+    /// <summary>True for a mosaic (Siemens MOSAIC, UIH VFRAME) unpacked into slices.</summary>
     public bool IsMosaic { get; init; }
 
     /// <summary>One sentence per flag, with its numbers (no patient data), for logs and the CLI.</summary>
@@ -101,9 +101,22 @@ public sealed record GeometryReport
 }
 
 /// <summary>A volume and the report of how its geometry was derived.</summary>
-/// <param name="Volume">The voxels (modality LUT applied) and the voxel→RAS affine.</param>
+/// <param name="Volume">The voxels (modality LUT applied, and for Philips the chosen scaling) and the voxel→RAS affine.</param>
 /// <param name="Report">The geometry report.</param>
-public sealed record AssembledVolume(Volume Volume, GeometryReport Report);
+public sealed record AssembledVolume(Volume Volume, GeometryReport Report)
+{
+    /// <summary>What the voxel values are (modality values, or Philips floating-point or display values).</summary>
+    public VolumeScaling Scaling { get; init; } = VolumeScaling.Modality;
+
+    /// <summary>The diffusion weighting, when the images state one (the same for every slice), else null.</summary>
+    public DiffusionWeighting? Diffusion { get; init; }
+
+    /// <summary>
+    /// When each slice was acquired, in seconds from the first one, in the volume's slice order (k), when the files
+    /// say (UIH per-slice acquisition times, Siemens MosaicRefAcqTimes); else null.
+    /// </summary>
+    public IReadOnlyList<double>? SliceTiming { get; init; }
+}
 
 /// <summary>Why a stack could not become a volume.</summary>
 public enum VolumeErrorCode
@@ -142,6 +155,9 @@ public sealed record VolumeAssemblyOptions
     public static VolumeAssemblyOptions Default { get; } = new();
 
     private readonly long _maxVoxels = 1L << 28;
+
+    /// <summary>Which intensities Philips MR images give (default <see cref="Volumes.PhilipsScaling.Float"/>, as dcm2niix).</summary>
+    public PhilipsScaling PhilipsScaling { get; init; } = PhilipsScaling.Float;
 
     /// <summary>The largest volume accepted (voxels). Default 2^28 (1 GiB of floats).</summary>
     /// <exception cref="ArgumentOutOfRangeException">Not positive.</exception>

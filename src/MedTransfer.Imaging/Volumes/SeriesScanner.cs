@@ -12,7 +12,8 @@ namespace MedTransfer.Imaging.Volumes;
 /// Splitting rules, in order: image size (Rows × Columns, then Pixel Spacing to 1e-4 mm), orientation (Image Orientation (Patient), direction
 /// cosines differing by more than 1e-3), echo (Echo Numbers, or an enhanced frame's Effective Echo Time), enhanced
 /// Stack ID; then a group whose positions repeat is split by Acquisition Number, else by Temporal Position, else by
-/// occurrence. A Siemens mosaic is a complete volume: each mosaic file is its own stack.
+/// diffusion weighting (b-value and gradient, each repeated weighting then by occurrence), else by occurrence. A
+/// mosaic (Siemens MOSAIC, UIH VFRAME) is a complete volume: each mosaic file is its own stack.
 /// </remarks>
 public static class SeriesScanner
 {
@@ -97,202 +98,8 @@ public static class SeriesScanner
         List<DicomSeries> result = [.. series.Values
             .OrderBy(b => b.Info.Number ?? int.MaxValue)
             .ThenBy(b => b.Info.Uid, StringComparer.Ordinal)
-            .Select(b => new DicomSeries(b.Info.Uid, b.Info.StudyUid, b.Info.Number, b.Info.Modality, b.Info.Description, [.. b.Files], Split(b.Slices)))];
+            .Select(b => new DicomSeries(b.Info.Uid, b.Info.StudyUid, b.Info.Number, b.Info.Modality, b.Info.Description, [.. b.Files], StackSplitter.Split(b.Slices)))];
         return new SeriesScanResult(result, failures);
-    }
-
-    /// <summary>Splits one series' images into stacks (see the class remarks).</summary>
-    internal static IReadOnlyList<SliceStack> Split(IReadOnlyList<SliceHeader> slices)
-    {
-        var groups = new List<Group> { new([.. slices.OrderBy(s => s.Order)], StackSplitReason.None, []) };
-        groups = SplitBy(groups, s => (s.Rows * 1e6) + s.Columns, StackSplitReason.ImageSize, s => string.Create(CultureInfo.InvariantCulture, $"{s.Columns}x{s.Rows}"));
-        groups = SplitByText(groups, s => string.Create(CultureInfo.InvariantCulture, $"{s.RowSpacing:0.####}\\{s.ColumnSpacing:0.####}"), StackSplitReason.ImageSize,
-            s => string.Create(CultureInfo.InvariantCulture, $"{s.RowSpacing:0.####}x{s.ColumnSpacing:0.####}mm"));
-        groups = SplitByOrientation(groups);
-        groups = SplitBy(groups, s => s.EchoNumber ?? s.EchoTime, StackSplitReason.Echo, s => s.EchoNumber is { } e
-            ? string.Create(CultureInfo.InvariantCulture, $"echo {e}")
-            : s.EchoTime is { } te ? string.Create(CultureInfo.InvariantCulture, $"TE {te:0.###}") : "echo ?");
-        groups = SplitByText(groups, s => s.StackId, StackSplitReason.StackId, s => $"stack {s.StackId}");
-
-        var final = new List<Group>();
-        foreach (Group g in groups)
-        {
-            if (g.Slices.Any(s => s.MosaicImages > 0))
-            {
-                if (g.Slices.Count == 1)
-                {
-                    final.Add(g);
-                    continue;
-                }
-
-                // Each mosaic is a whole volume (one per acquisition / time point).
-                bool byAcquisition = g.Slices.Select(s => s.AcquisitionNumber).Distinct().Count() == g.Slices.Count;
-                var sorted = g.Slices.OrderBy(s => s.AcquisitionNumber ?? int.MaxValue).ThenBy(s => s.InstanceNumber ?? int.MaxValue).ThenBy(s => s.Order).ToList();
-                for (int i = 0; i < sorted.Count; i++)
-                {
-                    SliceHeader s = sorted[i];
-                    string label = byAcquisition && s.AcquisitionNumber is { } a
-                        ? string.Create(CultureInfo.InvariantCulture, $"acquisition {a}")
-                        : string.Create(CultureInfo.InvariantCulture, $"volume {i + 1}");
-                    final.Add(new Group([s], g.Reason | (byAcquisition ? StackSplitReason.Acquisition : StackSplitReason.RepeatedPosition), [.. g.Label, label]));
-                }
-
-                continue;
-            }
-
-            if (!HasRepeatedPositions(g.Slices))
-            {
-                final.Add(g);
-                continue;
-            }
-
-            List<Group> split = SplitBy([g], s => s.AcquisitionNumber, StackSplitReason.Acquisition, s => $"acquisition {s.AcquisitionNumber}");
-            if (split.Count == 1 || split.Any(x => HasRepeatedPositions(x.Slices)))
-            {
-                split = SplitBy([g], s => s.TemporalPosition, StackSplitReason.TemporalPosition, s => $"time {s.TemporalPosition}");
-            }
-
-            if (split.Count == 1 || split.Any(x => HasRepeatedPositions(x.Slices)))
-            {
-                split = SplitByOccurrence(g);
-            }
-
-            final.AddRange(split);
-        }
-
-        bool several = final.Count > 1;
-        return [.. final.Select(g => new SliceStack(g.Slices, several ? g.Reason : StackSplitReason.None, g.Label.Count > 0 ? string.Join(' ', g.Label) : "all"))];
-    }
-
-    private static List<Group> SplitBy(List<Group> groups, Func<SliceHeader, double?> key, StackSplitReason reason, Func<SliceHeader, string> label)
-    {
-        var result = new List<Group>();
-        foreach (Group g in groups)
-        {
-            var parts = g.Slices.GroupBy(key).OrderBy(p => p.Key ?? double.MaxValue).ToList();
-            if (parts.Count == 1)
-            {
-                result.Add(g);
-                continue;
-            }
-
-            result.AddRange(parts.Select(p => new Group([.. p], g.Reason | reason, [.. g.Label, label(p.First())])));
-        }
-
-        return result;
-    }
-
-    private static List<Group> SplitByText(List<Group> groups, Func<SliceHeader, string?> key, StackSplitReason reason, Func<SliceHeader, string> label)
-    {
-        var result = new List<Group>();
-        foreach (Group g in groups)
-        {
-            var parts = g.Slices.GroupBy(key, StringComparer.Ordinal).OrderBy(p => p.Key, StringComparer.Ordinal).ToList();
-            if (parts.Count == 1)
-            {
-                result.Add(g);
-                continue;
-            }
-
-            result.AddRange(parts.Select(p => new Group([.. p], g.Reason | reason, [.. g.Label, label(p.First())])));
-        }
-
-        return result;
-    }
-
-    private static List<Group> SplitByOrientation(List<Group> groups)
-    {
-        var result = new List<Group>();
-        foreach (Group g in groups)
-        {
-            var clusters = new List<List<SliceHeader>>();
-            foreach (SliceHeader s in g.Slices)
-            {
-                List<SliceHeader>? home = clusters.FirstOrDefault(c => Geometry.MaxDifference(c[0].Orientation, s.Orientation) <= OrientationTolerance);
-                if (home is null)
-                {
-                    clusters.Add([s]);
-                }
-                else
-                {
-                    home.Add(s);
-                }
-            }
-
-            if (clusters.Count == 1)
-            {
-                result.Add(g);
-                continue;
-            }
-
-            // Deterministic order whatever the file names: by plane (axial, coronal, sagittal), then by the cosines.
-            result.AddRange(clusters
-                .OrderBy(c => OrientationRank(c[0].Orientation))
-                .ThenBy(c => string.Join(',', c[0].Orientation.Select(v => Math.Round(v, 3).ToString("0.000", CultureInfo.InvariantCulture))), StringComparer.Ordinal)
-                .Select(c => new Group(c, g.Reason | StackSplitReason.Orientation, [.. g.Label, OrientationLabel(c[0].Orientation)])));
-        }
-
-        return result;
-    }
-
-    private static List<Group> SplitByOccurrence(Group g)
-    {
-        var seen = new List<(double[] Position, int Count)>();
-        var parts = new SortedDictionary<int, List<SliceHeader>>();
-        foreach (SliceHeader s in g.Slices.OrderBy(s => s.InstanceNumber ?? int.MaxValue).ThenBy(s => s.Order))
-        {
-            int index = seen.FindIndex(p => Geometry.Norm(Geometry.Subtract(p.Position, s.Position)) < SamePositionTolerance);
-            int occurrence;
-            if (index < 0)
-            {
-                seen.Add((s.Position, 1));
-                occurrence = 0;
-            }
-            else
-            {
-                occurrence = seen[index].Count;
-                seen[index] = (seen[index].Position, occurrence + 1);
-            }
-
-            if (!parts.TryGetValue(occurrence, out List<SliceHeader>? list))
-            {
-                list = [];
-                parts.Add(occurrence, list);
-            }
-
-            list.Add(s);
-        }
-
-        return [.. parts.Select(p => new Group(p.Value, g.Reason | StackSplitReason.RepeatedPosition, [.. g.Label, string.Create(CultureInfo.InvariantCulture, $"repeat {p.Key + 1}")]))];
-    }
-
-    private static bool HasRepeatedPositions(IReadOnlyList<SliceHeader> slices)
-    {
-        if (slices.Count < 2)
-        {
-            return false;
-        }
-
-        double[] normal = slices[0].Normal;
-        var sorted = slices.OrderBy(s => Geometry.Dot(s.Position, normal)).ToList();
-        for (int i = 1; i < sorted.Count; i++)
-        {
-            if (Geometry.Norm(Geometry.Subtract(sorted[i].Position, sorted[i - 1].Position)) < SamePositionTolerance)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private static string OrientationLabel(double[] iop) => OrientationRank(iop) switch { 0 => "axial", 1 => "coronal", _ => "sagittal" };
-
-    /// <summary>0 axial, 1 coronal, 2 sagittal: the patient axis the slice normal is closest to.</summary>
-    private static int OrientationRank(double[] iop)
-    {
-        double[] n = Geometry.Cross(iop.AsSpan(0, 3), iop.AsSpan(3, 3));
-        return Math.Abs(n[2]) >= Math.Abs(n[1]) && Math.Abs(n[2]) >= Math.Abs(n[0]) ? 0 : Math.Abs(n[1]) >= Math.Abs(n[0]) ? 1 : 2;
     }
 
     private static (SeriesInfo Info, List<SliceHeader> Slices) ReadHeaders(string path, ref int order)
@@ -353,6 +160,17 @@ public static class SeriesScanner
         }
 
         var slices = new List<SliceHeader>(frames);
+        if (UihMosaic.IsVFrame(ds))
+        {
+            if (frames != 1)
+            {
+                throw new SkipFileException(SeriesScanFailureReason.UnsupportedImage, "a multi-frame UIH VFRAME image is not supported");
+            }
+
+            slices.Add(UihMosaic.Read(path, ds, rows.Value, columns.Value, order++));
+            return (info, slices);
+        }
+
         bool mosaic = ds.GetStrings(Tag.ImageType).Any(v => string.Equals(v, "MOSAIC", StringComparison.OrdinalIgnoreCase));
         if (mosaic)
         {
@@ -361,10 +179,11 @@ public static class SeriesScanner
                 throw new SkipFileException(SeriesScanFailureReason.UnsupportedImage, "a multi-frame mosaic is not supported");
             }
 
-            slices.Add(Mosaic(path, ds, rows.Value, columns.Value, order++));
+            slices.Add(SiemensMosaic.Read(path, ds, rows.Value, columns.Value, order++));
             return (info, slices);
         }
 
+        Dictionary<string, string[]>? csa = SiemensCsaHeader.ImageHeader(ds);
         for (int f = 0; f < frames; f++)
         {
             DicomDataset? item = f < perFrame.Count ? perFrame[f] : null;
@@ -374,6 +193,7 @@ public static class SeriesScanner
             DicomDataset? transform = Functional(item, shared, Tag.PixelValueTransformationSequence);
             DicomDataset? content = Functional(item, shared, Tag.FrameContentSequence);
             DicomDataset? echo = Functional(item, shared, Tag.MREchoSequence);
+            DicomDataset? diffusion = Functional(item, shared, Tag.MRDiffusionSequence);
 
             double[] ipp = Vector(position ?? ds, Tag.ImagePositionPatient, 3);
             double[] iop = Vector(orientation ?? ds, Tag.ImageOrientationPatient, 6);
@@ -434,6 +254,8 @@ public static class SeriesScanner
                 SliceThickness = thickness,
                 Slope = transform?.GetDouble(Tag.RescaleSlope),
                 Intercept = transform?.GetDouble(Tag.RescaleIntercept),
+                Diffusion = DiffusionHeader.Read(ds, diffusion, csa, iop),
+                PhilipsScaleSlope = PhilipsScaleSlope.Read(ds, item),
                 PositionDerived = derived,
                 Order = order++,
             });
@@ -442,64 +264,44 @@ public static class SeriesScanner
         return (info, slices);
     }
 
-    private static SliceHeader Mosaic(string path, DicomDataset ds, int rows, int columns, int order)
+    /// <summary>The header of a whole mosaic file (Siemens or UIH): geometry, grouping attributes, tile times, diffusion.</summary>
+    internal static SliceHeader MosaicHeader(string path, DicomDataset ds, double[] position, double[] iop, double[] spacing, (int Rows, int Columns) size, int images,
+        double[]? tileTimes, DiffusionWeighting? diffusion, int order) => new()
     {
-        Dictionary<string, string[]>? csa = SiemensCsaHeader.ImageHeader(ds);
-        double? count = SiemensCsaHeader.Number(csa, "NumberOfImagesInMosaic");
-        if (count is null && SiemensCsaHeader.PrivateTag(ds, 0x0019, "SIEMENS MR HEADER", 0x0A) is { } legacy)
+        Path = path,
+        Position = position,
+        Orientation = iop,
+        RowSpacing = spacing[0],
+        ColumnSpacing = spacing[1],
+        Rows = size.Rows,
+        Columns = size.Columns,
+        EchoNumber = ds.GetInt32(Tag.EchoNumbers),
+        AcquisitionNumber = ds.GetInt32(Tag.AcquisitionNumber),
+        InstanceNumber = ds.GetInt32(Tag.InstanceNumber),
+        TemporalPosition = ds.GetInt32(Tag.TemporalPositionIdentifier),
+        SpacingBetweenSlices = Positive(ds.GetDouble(Tag.SpacingBetweenSlices)),
+        SliceThickness = Positive(ds.GetDouble(Tag.SliceThickness)),
+        MosaicImages = images,
+        TileTimes = PlausibleTimes(ds, tileTimes),
+        TileTimesImplausible = tileTimes is not null && PlausibleTimes(ds, tileTimes) is null,
+        Diffusion = diffusion,
+        Order = order,
+    };
+
+    /// <summary>
+    /// <paramref name="times"/> unless they span a repetition time or more (the slices of one volume are acquired
+    /// within one TR), else null. Some multiband sequences write times that wrap around midnight or run over the
+    /// TR; dcm2niix repairs those with knowledge of the sequence, which this reader does not have, so it reports none.
+    /// Without a Repetition Time there is nothing to check against and the times are kept.
+    /// </summary>
+    internal static double[]? PlausibleTimes(DicomDataset ds, double[]? times)
+    {
+        if (times is null || Positive(ds.GetDouble(Tag.RepetitionTime)) is not { } trMs)
         {
-            count = ds.GetDouble(legacy);
+            return times;
         }
 
-        if (count is not { } n || n < 1 || n > 4096 || Math.Floor(n) != n)
-        {
-            throw new SkipFileException(SeriesScanFailureReason.UnsupportedImage, "a mosaic without a readable NumberOfImagesInMosaic (CSA header or (0019,xx0A))");
-        }
-
-        int tiles = (int)Math.Ceiling(Math.Sqrt(n));
-        if (rows % tiles != 0 || columns % tiles != 0)
-        {
-            throw new SkipFileException(SeriesScanFailureReason.UnsupportedImage, "the mosaic size is not a whole number of tiles");
-        }
-
-        double[] ipp = Vector(ds, Tag.ImagePositionPatient, 3);
-        double[] iop = Vector(ds, Tag.ImageOrientationPatient, 6);
-        double[] spacing = Vector(ds, Tag.PixelSpacing, 2);
-        if (ipp.Length == 0 || iop.Length == 0 || spacing.Length == 0)
-        {
-            throw new SkipFileException(SeriesScanFailureReason.MissingGeometry, "Image Position (Patient), Image Orientation (Patient) or Pixel Spacing is missing");
-        }
-
-        ValidateGeometry(ipp, iop, spacing);
-        double[]? normal = null;
-        if (SiemensCsaHeader.Number(csa, "SliceNormalVector", 0) is { } nx
-            && SiemensCsaHeader.Number(csa, "SliceNormalVector", 1) is { } ny
-            && SiemensCsaHeader.Number(csa, "SliceNormalVector", 2) is { } nz)
-        {
-            double[] v = [nx, ny, nz];
-            double length = Geometry.Norm(v);
-            normal = length > 0.5 && length < 1.5 ? Geometry.Scale(v, 1 / length) : null;
-        }
-
-        return new SliceHeader
-        {
-            Path = path,
-            Position = ipp,
-            Orientation = iop,
-            RowSpacing = spacing[0],
-            ColumnSpacing = spacing[1],
-            Rows = rows,
-            Columns = columns,
-            EchoNumber = ds.GetInt32(Tag.EchoNumbers),
-            AcquisitionNumber = ds.GetInt32(Tag.AcquisitionNumber),
-            InstanceNumber = ds.GetInt32(Tag.InstanceNumber),
-            TemporalPosition = ds.GetInt32(Tag.TemporalPositionIdentifier),
-            SpacingBetweenSlices = Positive(ds.GetDouble(Tag.SpacingBetweenSlices)),
-            SliceThickness = Positive(ds.GetDouble(Tag.SliceThickness)),
-            MosaicImages = (int)n,
-            MosaicSliceNormal = normal,
-            Order = order,
-        };
+        return times.Max() - times.Min() < trMs / 1000 ? times : null;
     }
 
     private static DicomDataset? Functional(DicomDataset? perFrame, DicomDataset? shared, DicomTag sequence)
@@ -512,15 +314,15 @@ public static class SeriesScanner
         return shared?.GetSequence(sequence) is { Count: > 0 } common ? common[0] : null;
     }
 
-    private static double[] Vector(DicomDataset ds, DicomTag tag, int count)
+    internal static double[] Vector(DicomDataset ds, DicomTag tag, int count)
     {
         double[] values = ds.GetDoubles(tag);
         return values.Length >= count ? values[..count] : [];
     }
 
-    private static double? Positive(double? value) => value is { } v && double.IsFinite(v) && v > 0 ? v : null;
+    internal static double? Positive(double? value) => value is { } v && double.IsFinite(v) && v > 0 ? v : null;
 
-    private static void ValidateGeometry(double[] ipp, double[] iop, double[] spacing)
+    internal static void ValidateGeometry(double[] ipp, double[] iop, double[] spacing)
     {
         if (ipp.Concat(iop).Concat(spacing).Any(v => !double.IsFinite(v)) || spacing[0] <= 0 || spacing[1] <= 0)
         {
@@ -549,9 +351,8 @@ public static class SeriesScanner
         public HashSet<string> Instances { get; } = new(StringComparer.Ordinal);
     }
 
-    private sealed record Group(List<SliceHeader> Slices, StackSplitReason Reason, List<string> Label);
-
-    private sealed class SkipFileException(SeriesScanFailureReason reason, string message) : Exception(message)
+    /// <summary>A file left out of every series, with the reason (caught by the scan loop, never escapes it).</summary>
+    internal sealed class SkipFileException(SeriesScanFailureReason reason, string message) : Exception(message)
     {
         public SeriesScanFailureReason Reason { get; } = reason;
     }

@@ -85,7 +85,7 @@ internal static class SiemensCsaHeader
     /// <summary>The CSA image header of <paramref name="dataset"/>, or null when absent or malformed.</summary>
     public static Dictionary<string, string[]>? ImageHeader(DicomDataset dataset)
     {
-        DicomTag? tag = PrivateTag(dataset, 0x0029, "SIEMENS CSA HEADER", 0x10);
+        DicomTag? tag = PrivateTags.Find(dataset, 0x0029, "SIEMENS CSA HEADER", 0x10);
         return tag is { } t ? Parse(dataset.GetBytes(t).Span) : null;
     }
 
@@ -95,37 +95,4 @@ internal static class SiemensCsaHeader
             && double.TryParse(values[index], NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v)
             ? v
             : null;
-
-    /// <summary>
-    /// Resolves a private tag (PS3.5 §7.8.1): finds the block (gggg,00xx) whose creator is <paramref name="creator"/>
-    /// and returns (gggg,xx<paramref name="element"/>), or null when the creator is absent.
-    /// </summary>
-    public static DicomTag? PrivateTag(DicomDataset dataset, ushort group, string creator, byte element)
-    {
-        for (ushort block = 0x10; block <= 0xFF; block++)
-        {
-            var creatorTag = new DicomTag(group, block);
-            if (!dataset.Contains(creatorTag))
-            {
-                continue;
-            }
-
-            string? value;
-            try
-            {
-                value = dataset.GetString(creatorTag);
-            }
-            catch (DicomFormatException)
-            {
-                continue;
-            }
-
-            if (string.Equals(value?.Trim(), creator, StringComparison.Ordinal))
-            {
-                return new DicomTag(group, (ushort)((block << 8) | element));
-            }
-        }
-
-        return null;
-    }
 }

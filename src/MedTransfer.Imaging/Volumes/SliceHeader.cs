@@ -1,8 +1,10 @@
 namespace MedTransfer.Imaging.Volumes;
 
 /// <summary>The geometry and grouping attributes of one image (a file, one frame of a multi-frame file, or a whole mosaic).</summary>
-internal sealed class SliceHeader
+internal sealed record SliceHeader
 {
+    private readonly (int Rows, int Columns)? _mosaicGrid;
+
     public required string Path { get; init; }
 
     /// <summary>Frame index in the file (0 for single-frame files).</summary>
@@ -45,11 +47,43 @@ internal sealed class SliceHeader
 
     public double? Intercept { get; init; }
 
-    /// <summary>Number of images in a Siemens mosaic; 0 when the image is not a mosaic.</summary>
+    /// <summary>Number of images in a mosaic (Siemens MOSAIC or UIH VFRAME); 0 when the image is not a mosaic.</summary>
     public int MosaicImages { get; init; }
+
+    /// <summary>Tiles down and across the mosaic: UIH ⌈n / ⌈√n⌉⌉ × ⌈√n⌉ (set by the scanner); otherwise Siemens' ⌈√n⌉ × ⌈√n⌉.</summary>
+    public (int Rows, int Columns) MosaicGrid
+    {
+        get
+        {
+            if (_mosaicGrid is { } grid)
+            {
+                return grid;
+            }
+
+            int tiles = (int)Math.Ceiling(Math.Sqrt(MosaicImages));
+            return (tiles, tiles);
+        }
+
+        init => _mosaicGrid = value;
+    }
 
     /// <summary>The CSA SliceNormalVector of a mosaic, or null.</summary>
     public double[]? MosaicSliceNormal { get; init; }
+
+    /// <summary>Image Position (Patient) of each tile when the file gives one per tile (UIH VFRAME), else null.</summary>
+    public double[][]? TilePositions { get; init; }
+
+    /// <summary>Acquisition time (seconds, any origin) of each tile of a mosaic, when the file gives plausible ones, else null.</summary>
+    public double[]? TileTimes { get; init; }
+
+    /// <summary>True when the file gave per-tile times that were left out because they span a repetition time or more.</summary>
+    public bool TileTimesImplausible { get; init; }
+
+    /// <summary>The diffusion weighting of the image, when its header states one.</summary>
+    public DiffusionWeighting? Diffusion { get; init; }
+
+    /// <summary>Philips MR Scale Slope (2005,xx0E, creator "Philips MR Imaging DD 001") of a Philips image, or null.</summary>
+    public double? PhilipsScaleSlope { get; init; }
 
     /// <summary>True when the position was computed from the file's one position and its slice spacing (classic multi-frame).</summary>
     public bool PositionDerived { get; init; }

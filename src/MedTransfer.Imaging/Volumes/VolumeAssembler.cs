@@ -1,22 +1,23 @@
 using System.Globalization;
 using MedTransfer.Dicom;
-using MedTransfer.Dicom.Pixels;
 
 namespace MedTransfer.Imaging.Volumes;
 
 /// <summary>
 /// Turns a <see cref="SliceStack"/> into a <see cref="Volume"/>: slices sorted by the projection of Image Position
-/// (Patient) on the slice normal (row cosine × column cosine), the modality LUT applied per slice, and the
-/// voxel→RAS affine built from the DICOM geometry (PS3.3 C.7.6.2.1.1) with LPS turned into RAS by negating the
-/// first two rows. Irregular geometry is measured and reported in a <see cref="GeometryReport"/>, never resampled.
+/// (Patient) on the slice normal (row cosine × column cosine), the modality LUT applied per slice (and for Philips MR
+/// the chosen <see cref="PhilipsScaling"/>), and the voxel→RAS affine built from the DICOM geometry (PS3.3
+/// C.7.6.2.1.1) with LPS turned into RAS by negating the first two rows. Irregular geometry is measured and reported
+/// in a <see cref="GeometryReport"/>, never resampled.
 /// </summary>
 /// <remarks>
 /// Voxel (i, j, k) is column i, row j of slice k. The affine's columns are the row cosine × column spacing, the
 /// column cosine × row spacing, the slice step (from positions: (last − first) / (n − 1) for a regular stack, the
 /// per-axis median of neighbour steps otherwise, so a tilted stack gets a sheared affine) and the first slice's
-/// position. A Siemens mosaic is cut into ceil(√n) × ceil(√n) tiles; its position is moved from the mosaic's corner
-/// to the first tile's (IPP + R·(mosaic columns − tile columns)/2·Δc + C·(mosaic rows − tile rows)/2·Δr) and its
-/// slices step along the CSA SliceNormalVector (else row × column) by Spacing Between Slices.
+/// position. A Siemens mosaic is cut into ⌈√n⌉ × ⌈√n⌉ tiles; its position is moved from the mosaic's corner to the
+/// first tile's (IPP + R·(mosaic columns − tile columns)/2·Δc + C·(mosaic rows − tile rows)/2·Δr) and its slices step
+/// along the CSA SliceNormalVector (else row × column) by Spacing Between Slices. A UIH VFRAME mosaic is cut into
+/// its grid of tiles, each at the position its private item gives, and measured like a stack of slices.
 /// </remarks>
 public static class VolumeAssembler
 {
@@ -45,7 +46,13 @@ public static class VolumeAssembler
             throw new VolumeAssemblyException(VolumeErrorCode.EmptyStack, "the stack has no images");
         }
 
-        return stack.IsMosaic ? AssembleMosaic(stack.Slices[0], options) : AssembleSlices(stack.Slices, options, cancellationToken);
+        if (!stack.IsMosaic)
+        {
+            return AssembleSlices(stack.Slices, options, cancellationToken);
+        }
+
+        SliceHeader mosaic = stack.Slices[0];
+        return mosaic.TilePositions is null ? AssembleSiemensMosaic(mosaic, options) : AssembleTiledMosaic(mosaic, options);
     }
 
     /// <summary>Assembles every stack of <paramref name="series"/>, in order.</summary>
@@ -67,8 +74,7 @@ public static class VolumeAssembler
 
         double[] row = first.Orientation[..3];
         double[] column = first.Orientation[3..];
-        double[] normal = Geometry.Cross(row, column);
-        normal = Geometry.Scale(normal, 1 / Geometry.Norm(normal));
+        double[] normal = Normal(row, column);
         List<SliceHeader> sorted = [.. slices
             .OrderBy(s => Geometry.Dot(s.Position, normal))
             .ThenBy(s => s.InstanceNumber ?? int.MaxValue)
@@ -86,155 +92,64 @@ public static class VolumeAssembler
             warnings.Add(Invariant($"direction cosines differ between slices by up to {orientationDeviation:0.######} (the first slice's orientation is used)"));
         }
 
-        var gaps = new List<double>();
-        var steps = new List<double[]>();
-        int duplicates = 0;
-        for (int i = 1; i < n; i++)
-        {
-            double[] step = Geometry.Subtract(sorted[i].Position, sorted[i - 1].Position);
-            double gap = Geometry.Dot(step, normal);
-            if (Geometry.Norm(step) < SeriesScanner.SamePositionTolerance)
-            {
-                duplicates++;
-                continue;
-            }
-
-            gaps.Add(gap);
-            steps.Add(step);
-        }
-
-        double median = gaps.Count > 0 ? Geometry.Median(gaps) : double.NaN;
-        int missing = 0;
-        double maxDeviation = 0;
-        if (gaps.Count > 0 && median > 0)
-        {
-            foreach (double g in gaps)
-            {
-                maxDeviation = Math.Max(maxDeviation, Math.Abs(g - median) / median);
-                if (g > MissingGapFactor * median)
-                {
-                    missing += Math.Max(1, (int)Math.Round(g / median) - 1);
-                }
-            }
-        }
-
-        if (duplicates > 0)
-        {
-            flags |= GeometryFlags.DuplicatePositions;
-            warnings.Add(Invariant($"{duplicates} slice(s) share a position with a neighbour; they are kept in Instance Number order"));
-        }
-
-        if (missing > 0)
-        {
-            flags |= GeometryFlags.MissingSlices;
-            warnings.Add(Invariant($"about {missing} slice(s) missing: largest gap {gaps.Max():0.###} mm vs median spacing {median:0.###} mm"));
-        }
-
-        if (maxDeviation > UnevenTolerance)
-        {
-            flags |= GeometryFlags.UnevenSpacing;
-            warnings.Add(Invariant($"uneven slice spacing: {gaps.Min():0.###}..{gaps.Max():0.###} mm, up to {maxDeviation * 100:0.##} % from the median {median:0.###} mm"));
-        }
-
-        double[] sliceStep;
-        SliceSpacingSource source;
-        bool derived = sorted.All(s => s.PositionDerived);
-        if (gaps.Count == 0)
-        {
-            (double spacing, source) = HeaderSpacing(first);
-            sliceStep = Geometry.Scale(normal, spacing);
-            flags |= GeometryFlags.SpacingFromHeader | (n == 1 ? GeometryFlags.SingleSlice : GeometryFlags.None);
-            if (n > 1)
-            {
-                warnings.Add("all slices share one position: the slice spacing comes from the header");
-            }
-        }
-        else if ((flags & (GeometryFlags.MissingSlices | GeometryFlags.UnevenSpacing | GeometryFlags.DuplicatePositions)) == GeometryFlags.None)
-        {
-            sliceStep = Geometry.Scale(Geometry.Subtract(sorted[^1].Position, sorted[0].Position), 1.0 / (n - 1));
-            source = derived ? SliceSpacingSource.SpacingBetweenSlices : SliceSpacingSource.Positions;
-            flags |= derived ? GeometryFlags.SpacingFromHeader : GeometryFlags.None;
-        }
-        else
-        {
-            sliceStep = [Geometry.Median([.. steps.Select(s => s[0])]), Geometry.Median([.. steps.Select(s => s[1])]), Geometry.Median([.. steps.Select(s => s[2])])];
-            source = derived ? SliceSpacingSource.SpacingBetweenSlices : SliceSpacingSource.Positions;
-        }
-
-        double tilt = AngleDegrees(sliceStep, normal);
-        if (tilt > TiltToleranceDegrees)
-        {
-            flags |= GeometryFlags.GantryTilt;
-            warnings.Add(Invariant($"slices are offset along the image plane (gantry tilt or shear of {tilt:0.###} degrees): the affine is sheared, the voxels are not resampled"));
-        }
-
+        StackMeasurement m = StackGeometry.Measure([.. sorted.Select(s => s.Position)], normal, first, sorted.All(s => s.PositionDerived), flags, warnings);
         var voxels = new float[planeSize * n];
-        var reader = new FrameReader();
+        var reader = new SliceReader(options.PhilipsScaling);
         for (int k = 0; k < n; k++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            SliceHeader s = sorted[k];
-            (Array stored, ModalityLut lut) = reader.Read(s);
-            if (stored.Length != planeSize)
-            {
-                throw new VolumeAssemblyException(VolumeErrorCode.InconsistentSlices, "a decoded frame does not have Rows × Columns samples");
-            }
-
-            Fill(stored, lut, voxels.AsSpan((int)(k * planeSize), (int)planeSize));
+            reader.Read(sorted[k], voxels.AsSpan((int)(k * planeSize), (int)planeSize));
         }
 
-        double[] affine = RasAffine(row, column, first.ColumnSpacing, first.RowSpacing, sliceStep, sorted[0].Position);
-        var report = new GeometryReport
+        double[] affine = RasAffine(row, column, first.ColumnSpacing, first.RowSpacing, m.SliceStep, sorted[0].Position);
+        GeometryReport report = Report(m, n, first, warnings) with { MaxOrientationDeviation = orientationDeviation };
+        return new AssembledVolume(new Volume(first.Columns, first.Rows, n, voxels, affine), report)
         {
-            Flags = flags,
-            SliceCount = n,
-            RowSpacing = first.RowSpacing,
-            ColumnSpacing = first.ColumnSpacing,
-            SliceSpacing = Geometry.Norm(sliceStep),
-            SpacingSource = source,
-            MinGap = gaps.Count > 0 ? gaps.Min() : double.NaN,
-            MedianGap = median,
-            MaxGap = gaps.Count > 0 ? gaps.Max() : double.NaN,
-            MaxRelativeDeviation = maxDeviation,
-            MissingSliceEstimate = missing,
-            DuplicatePositionCount = duplicates,
-            MaxOrientationDeviation = orientationDeviation,
-            TiltDegrees = tilt,
-            Warnings = warnings,
+            Scaling = reader.Scaling(sorted[0]),
+            Diffusion = CommonDiffusion(sorted, warnings),
         };
-        return new AssembledVolume(new Volume(first.Columns, first.Rows, n, voxels, affine), report);
     }
 
-    private static AssembledVolume AssembleMosaic(SliceHeader mosaic, VolumeAssemblyOptions options)
+    /// <summary>A UIH VFRAME mosaic: a grid of tiles, each with its own position, measured like a stack of slices.</summary>
+    private static AssembledVolume AssembleTiledMosaic(SliceHeader mosaic, VolumeAssemblyOptions options)
     {
-        int count = mosaic.MosaicImages;
-        int tiles = (int)Math.Ceiling(Math.Sqrt(count));
-        if (tiles < 1 || mosaic.Rows % tiles != 0 || mosaic.Columns % tiles != 0)
-        {
-            throw new VolumeAssemblyException(VolumeErrorCode.UnsupportedPixels, "the mosaic size is not a whole number of tiles");
-        }
-
-        int tileRows = mosaic.Rows / tiles;
-        int tileColumns = mosaic.Columns / tiles;
-        long planeSize = (long)tileRows * tileColumns;
-        CheckSize(planeSize, count, options);
-
+        (int tileRows, int tileColumns, float[] whole) = Unpack(mosaic, options, out SliceReader reader);
         double[] row = mosaic.Orientation[..3];
         double[] column = mosaic.Orientation[3..];
-        double[] crossNormal = Geometry.Cross(row, column);
-        crossNormal = Geometry.Scale(crossNormal, 1 / Geometry.Norm(crossNormal));
+        double[] normal = Normal(row, column);
+        int[] order = [.. Enumerable.Range(0, mosaic.MosaicImages).OrderBy(k => Geometry.Dot(mosaic.TilePositions![k], normal)).ThenBy(k => k)];
+        var warnings = new List<string>();
+        StackMeasurement m = StackGeometry.Measure([.. order.Select(k => mosaic.TilePositions![k])], normal, mosaic, derived: false, GeometryFlags.None, warnings);
+        float[] voxels = Tiles(whole, mosaic, tileRows, tileColumns, order);
+        double[] affine = RasAffine(row, column, mosaic.ColumnSpacing, mosaic.RowSpacing, m.SliceStep, mosaic.TilePositions![order[0]]);
+        GeometryReport report = Report(m, order.Length, mosaic, warnings) with { IsMosaic = true };
+        return new AssembledVolume(new Volume(tileColumns, tileRows, order.Length, voxels, affine), report)
+        {
+            Scaling = reader.Scaling(mosaic),
+            Diffusion = mosaic.Diffusion,
+            SliceTiming = Timing(mosaic, order, warnings),
+        };
+    }
+
+    private static AssembledVolume AssembleSiemensMosaic(SliceHeader mosaic, VolumeAssemblyOptions options)
+    {
+        (int tileRows, int tileColumns, float[] whole) = Unpack(mosaic, options, out SliceReader reader);
+        int count = mosaic.MosaicImages;
+        double[] row = mosaic.Orientation[..3];
+        double[] column = mosaic.Orientation[3..];
+        double[] crossNormal = Normal(row, column);
         double[] normal = mosaic.MosaicSliceNormal ?? crossNormal;
 
         // The mosaic's Image Position (Patient) is the corner of the whole mosaic; move it to the corner of one tile.
         double[] position = Geometry.Add(mosaic.Position, Geometry.Add(
             Geometry.Scale(row, (mosaic.Columns - tileColumns) / 2.0 * mosaic.ColumnSpacing),
             Geometry.Scale(column, (mosaic.Rows - tileRows) / 2.0 * mosaic.RowSpacing)));
-        (double spacing, SliceSpacingSource source) = HeaderSpacing(mosaic);
+        (double spacing, SliceSpacingSource source) = StackGeometry.HeaderSpacing(mosaic);
         double[] sliceStep = Geometry.Scale(normal, spacing);
 
         var flags = GeometryFlags.SpacingFromHeader;
         var warnings = new List<string>();
-        double tilt = Math.Min(AngleDegrees(normal, crossNormal), AngleDegrees(Geometry.Scale(normal, -1), crossNormal));
+        double tilt = Math.Min(StackGeometry.AngleDegrees(normal, crossNormal), StackGeometry.AngleDegrees(Geometry.Scale(normal, -1), crossNormal));
         if (tilt > TiltToleranceDegrees)
         {
             flags |= GeometryFlags.GantryTilt;
@@ -248,26 +163,8 @@ public static class VolumeAssembler
                 : "the mosaic has no slice spacing: 1 mm is assumed");
         }
 
-        (Array stored, ModalityLut lut) = new FrameReader().Read(mosaic);
-        if (stored.Length != (long)mosaic.Rows * mosaic.Columns)
-        {
-            throw new VolumeAssemblyException(VolumeErrorCode.InconsistentSlices, "the decoded mosaic does not have Rows × Columns samples");
-        }
-
-        var whole = new float[stored.Length];
-        Fill(stored, lut, whole);
-        var voxels = new float[planeSize * count];
-        for (int k = 0; k < count; k++)
-        {
-            int tileRow = k / tiles;
-            int tileColumn = k % tiles;
-            for (int j = 0; j < tileRows; j++)
-            {
-                int from = (((tileRow * tileRows) + j) * mosaic.Columns) + (tileColumn * tileColumns);
-                Array.Copy(whole, from, voxels, (k * planeSize) + ((long)j * tileColumns), tileColumns);
-            }
-        }
-
+        int[] order = [.. Enumerable.Range(0, count)];
+        float[] voxels = Tiles(whole, mosaic, tileRows, tileColumns, order);
         double[] affine = RasAffine(row, column, mosaic.ColumnSpacing, mosaic.RowSpacing, sliceStep, position);
         var report = new GeometryReport
         {
@@ -281,13 +178,108 @@ public static class VolumeAssembler
             IsMosaic = true,
             Warnings = warnings,
         };
-        return new AssembledVolume(new Volume(tileColumns, tileRows, count, voxels, affine), report);
+        return new AssembledVolume(new Volume(tileColumns, tileRows, count, voxels, affine), report)
+        {
+            Scaling = reader.Scaling(mosaic),
+            Diffusion = mosaic.Diffusion,
+            SliceTiming = Timing(mosaic, order, warnings),
+        };
     }
 
-    private static (double Spacing, SliceSpacingSource Source) HeaderSpacing(SliceHeader s) =>
-        s.SpacingBetweenSlices is { } between ? (between, SliceSpacingSource.SpacingBetweenSlices)
-        : s.SliceThickness is { } thickness ? (thickness, SliceSpacingSource.SliceThickness)
-        : (1.0, SliceSpacingSource.Assumed);
+    /// <summary>Decodes a mosaic's one frame; returns the tile size and the whole frame's values.</summary>
+    private static (int TileRows, int TileColumns, float[] Whole) Unpack(SliceHeader mosaic, VolumeAssemblyOptions options, out SliceReader reader)
+    {
+        (int gridRows, int gridColumns) = mosaic.MosaicGrid;
+        if (gridRows < 1 || gridColumns < 1 || gridRows * gridColumns < mosaic.MosaicImages || mosaic.Rows % gridRows != 0 || mosaic.Columns % gridColumns != 0)
+        {
+            throw new VolumeAssemblyException(VolumeErrorCode.UnsupportedPixels, "the mosaic size is not a whole number of tiles");
+        }
+
+        int tileRows = mosaic.Rows / gridRows;
+        int tileColumns = mosaic.Columns / gridColumns;
+        CheckSize((long)tileRows * tileColumns, mosaic.MosaicImages, options);
+        reader = new SliceReader(options.PhilipsScaling);
+        var whole = new float[(long)mosaic.Rows * mosaic.Columns];
+        reader.Read(mosaic, whole);
+        return (tileRows, tileColumns, whole);
+    }
+
+    /// <summary>The tiles of a mosaic, row by row across the grid, as consecutive slices in <paramref name="order"/>.</summary>
+    private static float[] Tiles(float[] whole, SliceHeader mosaic, int tileRows, int tileColumns, int[] order)
+    {
+        int gridColumns = mosaic.MosaicGrid.Columns;
+        long planeSize = (long)tileRows * tileColumns;
+        var voxels = new float[planeSize * order.Length];
+        for (int k = 0; k < order.Length; k++)
+        {
+            int tileRow = order[k] / gridColumns;
+            int tileColumn = order[k] % gridColumns;
+            for (int j = 0; j < tileRows; j++)
+            {
+                int from = (((tileRow * tileRows) + j) * mosaic.Columns) + (tileColumn * tileColumns);
+                Array.Copy(whole, from, voxels, (k * planeSize) + ((long)j * tileColumns), tileColumns);
+            }
+        }
+
+        return voxels;
+    }
+
+    private static GeometryReport Report(StackMeasurement m, int n, SliceHeader first, List<string> warnings) => new()
+    {
+        Flags = m.Flags,
+        SliceCount = n,
+        RowSpacing = first.RowSpacing,
+        ColumnSpacing = first.ColumnSpacing,
+        SliceSpacing = Geometry.Norm(m.SliceStep),
+        SpacingSource = m.Source,
+        MinGap = m.MinGap,
+        MedianGap = m.MedianGap,
+        MaxGap = m.MaxGap,
+        MaxRelativeDeviation = m.MaxRelativeDeviation,
+        MissingSliceEstimate = m.MissingSlices,
+        DuplicatePositionCount = m.Duplicates,
+        TiltDegrees = m.TiltDegrees,
+        Warnings = warnings,
+    };
+
+    /// <summary>The slices' diffusion weighting when they all state the same one; null (and a warning) when they disagree.</summary>
+    private static DiffusionWeighting? CommonDiffusion(IReadOnlyList<SliceHeader> slices, List<string> warnings)
+    {
+        DiffusionWeighting? first = slices[0].Diffusion;
+        bool same = slices.All(s => (s.Diffusion is null) == (first is null)
+            && (first is null || (Math.Abs(s.Diffusion!.BValue - first.BValue) <= 1e-3 && Geometry.MaxDifference([.. s.Diffusion.Gradient], [.. first.Gradient]) <= 1e-3)));
+        if (same)
+        {
+            return first;
+        }
+
+        warnings.Add("the slices state different diffusion weightings: none is reported for the volume");
+        return null;
+    }
+
+    /// <summary>Per-slice acquisition times, in volume order, as seconds after the earliest; null when unknown.</summary>
+    private static double[]? Timing(SliceHeader mosaic, int[] order, List<string> warnings)
+    {
+        double[]? tileTimes = mosaic.TileTimes;
+        if (mosaic.TileTimesImplausible)
+        {
+            warnings.Add("the file's per-slice acquisition times span a repetition time or more (a known multiband fault): no slice timing is reported");
+        }
+
+        if (tileTimes is null || tileTimes.Length < order.Length)
+        {
+            return null;
+        }
+
+        double start = order.Min(k => tileTimes[k]);
+        return [.. order.Select(k => Math.Round(tileTimes[k] - start, 6))];
+    }
+
+    private static double[] Normal(double[] row, double[] column)
+    {
+        double[] normal = Geometry.Cross(row, column);
+        return Geometry.Scale(normal, 1 / Geometry.Norm(normal));
+    }
 
     /// <summary>The voxel→RAS affine: DICOM's LPS affine with its first two rows negated.</summary>
     private static double[] RasAffine(double[] row, double[] column, double columnSpacing, double rowSpacing, double[] sliceStep, double[] origin)
@@ -307,12 +299,6 @@ public static class VolumeAssembler
         return lps;
     }
 
-    private static double AngleDegrees(double[] a, double[] b)
-    {
-        double cos = Geometry.Dot(a, b) / (Geometry.Norm(a) * Geometry.Norm(b));
-        return Math.Acos(Math.Clamp(cos, -1, 1)) * 180 / Math.PI;
-    }
-
     private static void CheckSize(long planeSize, long slices, VolumeAssemblyOptions options)
     {
         if (planeSize <= 0 || slices <= 0 || planeSize > options.MaxVoxels / slices || planeSize * slices > Array.MaxLength)
@@ -321,91 +307,5 @@ public static class VolumeAssembler
         }
     }
 
-    private static void Fill(Array stored, ModalityLut lut, Span<float> target)
-    {
-        switch (stored)
-        {
-            case byte[] u8:
-                for (int i = 0; i < target.Length; i++)
-                {
-                    target[i] = (float)lut.Apply(u8[i]);
-                }
-
-                break;
-            case sbyte[] s8:
-                for (int i = 0; i < target.Length; i++)
-                {
-                    target[i] = (float)lut.Apply(s8[i]);
-                }
-
-                break;
-            case ushort[] u16:
-                for (int i = 0; i < target.Length; i++)
-                {
-                    target[i] = (float)lut.Apply(u16[i]);
-                }
-
-                break;
-            case short[] s16:
-                for (int i = 0; i < target.Length; i++)
-                {
-                    target[i] = (float)lut.Apply(s16[i]);
-                }
-
-                break;
-            case uint[] u32:
-                for (int i = 0; i < target.Length; i++)
-                {
-                    target[i] = (float)lut.Apply(u32[i]);
-                }
-
-                break;
-            case int[] s32:
-                for (int i = 0; i < target.Length; i++)
-                {
-                    target[i] = (float)lut.Apply(s32[i]);
-                }
-
-                break;
-            default:
-                throw new VolumeAssemblyException(VolumeErrorCode.UnsupportedPixels, "the stored values have an unsupported sample type");
-        }
-    }
-
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
-
-    /// <summary>Opens each file once (lazily, pixel data read on demand) while consecutive slices come from it.</summary>
-    private sealed class FrameReader
-    {
-        private static readonly DicomReaderOptions s_lazy = new() { PixelData = PixelDataLoading.Lazy };
-
-        private string? _path;
-        private DicomImage? _image;
-
-        public (Array Stored, ModalityLut Lut) Read(SliceHeader slice)
-        {
-            if (_image is null || !string.Equals(_path, slice.Path, StringComparison.Ordinal))
-            {
-                DicomFile file = DicomFile.Open(slice.Path, s_lazy);
-                _image = DicomImage.Create(file, PixelValidationMode.Tolerant);
-                _path = slice.Path;
-            }
-
-            PixelModule module = _image.Module;
-            if (module.SamplesPerPixel != 1 || !module.IsMonochrome)
-            {
-                throw new VolumeAssemblyException(VolumeErrorCode.UnsupportedPixels, "only single-sample greyscale images become volumes");
-            }
-
-            if (module.Rows != slice.Rows || module.Columns != slice.Columns || slice.Frame >= module.NumberOfFrames)
-            {
-                throw new VolumeAssemblyException(VolumeErrorCode.InconsistentSlices, "a file changed between scanning and assembly");
-            }
-
-            ModalityLut lut = slice.Slope is not null || slice.Intercept is not null
-                ? ModalityLut.Rescale(slice.Slope ?? 1, slice.Intercept ?? 0)
-                : _image.Modality;
-            return (_image.StoredValues(slice.Frame), lut);
-        }
-    }
 }

@@ -93,13 +93,17 @@ internal static class SampleReadme
         Row("Noise σ (Rician)", x => F($"{x.Mri.NoiseSd:0.###}"));
         Row("Transfer syntax", x => SyntaxName(x.Mri.TransferSyntaxUid));
         Line();
+        Line("An MR patient has one series, every third patient a second (follow-up) series with the same label. The");
+        Line("MR patients per site (below) are what a patient-level train/val/test split divides: `protocols/mri-contrast-shift.yaml`");
+        Line("splits them 60/20/20 by label, so its test partitions hold only a few patients per site.");
+        Line();
         Line("### What was generated (prevalence per site)");
         Line();
-        Line("| site | role | radiographs | patients | positive radiographs | prevalence | MR series | MR slices | series with lesion |");
-        Line("|---|---|---|---|---|---|---|---|---|");
+        Line("| site | role | radiographs | patients | positive radiographs | prevalence | MR patients | MR series | MR slices | series with lesion |");
+        Line("|---|---|---|---|---|---|---|---|---|---|");
         foreach (SiteSummary x in summaries)
         {
-            Line(F($"| {x.SiteId} | {x.Role} | {x.Radiographs} | {x.RadiographPatients} | {x.RadiographPositives} | {SampleDataGenerator.Percent(x.RadiographPositives, x.Radiographs)} | {x.MriSeries} | {x.MriSlices} | {x.MriPositives} |"));
+            Line(F($"| {x.SiteId} | {x.Role} | {x.Radiographs} | {x.RadiographPatients} | {x.RadiographPositives} | {SampleDataGenerator.Percent(x.RadiographPositives, x.Radiographs)} | {x.MriPatients} | {x.MriSeries} | {x.MriSlices} | {x.MriPositives} |"));
         }
 
         Line();

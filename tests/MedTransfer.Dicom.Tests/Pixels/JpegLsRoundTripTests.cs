@@ -82,7 +82,7 @@ public sealed class JpegLsRoundTripTests
         return planar;
     }
 
-    private static byte[] Encode(byte[] source, int width, int height, int bits, int components, int interleave, int near)
+    internal static byte[] Encode(byte[] source, int width, int height, int bits, int components, int interleave, int near)
     {
         IntPtr encoder = charls_jpegls_encoder_create();
         Assert.NotEqual(IntPtr.Zero, encoder);

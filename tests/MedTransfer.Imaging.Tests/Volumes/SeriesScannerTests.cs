@@ -137,6 +137,32 @@ public sealed class SeriesScannerTests : IDisposable
     }
 
     [Fact]
+    public void Scan_DiffusionSeriesOneFilePerSlice_OneStackPerWeightingInAcquisitionOrder()
+    {
+        // Two b=0 volumes and two directions, instances interleaved by slice, no acquisition numbers: the weighting
+        // tells the volumes apart, and the repeated b=0 falls back to occurrence.
+        (double B, double[] G)[] weightings = [(0, [0, 0, 0]), (1000, [1, 0, 0]), (0, [0, 0, 0]), (1000, [0, 0.6, 0.8])];
+        for (int v = 0; v < weightings.Length; v++)
+        {
+            int volume = v;
+            SyntheticSeries.Stack([0, 0, 0], s_axial, [0, 3, 6], s => s with { Instance = (s.Instance * 10) + volume, BValue = weightings[volume].B, Gradient = weightings[volume].G })
+                .ForEach(s => SyntheticSeries.Write(_dir, s));
+        }
+
+        DicomSeries series = Assert.Single(SeriesScanner.Scan(_dir).Series);
+        AssembledVolume[] volumes = [.. series.Stacks.Select(s => VolumeAssembler.Assemble(s))];
+
+        Assert.All(series.Stacks, s => Assert.True(s.Reason.HasFlag(StackSplitReason.Diffusion)));
+        Assert.Equal(weightings.Select(w => w.B), volumes.Select(v => v.Diffusion!.BValue));
+        for (int v = 0; v < weightings.Length; v++)
+        {
+            Assert.Equal(weightings[v].G, volumes[v].Diffusion!.Gradient);
+        }
+
+        Assert.All(volumes, v => Assert.Equal((3, GeometryFlags.None), (v.Volume.NZ, v.Report.Flags)));
+    }
+
+    [Fact]
     public void Scan_DuplicateSliceWithoutDistinguishingAttribute_SplitByOccurrence()
     {
         List<SliceSpec> specs = SyntheticSeries.Stack([0, 0, 0], s_axial, [0, 3, 6]);

@@ -35,6 +35,16 @@ internal sealed record SliceSpec
 
     public string Description { get; init; } = "synthetic";
 
+    public string? Manufacturer { get; init; }
+
+    /// <summary>Philips MR Scale Slope, written as (2005,100E) FL with creator "Philips MR Imaging DD 001".</summary>
+    public double? PhilipsScaleSlope { get; init; }
+
+    /// <summary>Diffusion b-value (0018,9087) and gradient (0018,9089, patient frame), written at the top level.</summary>
+    public double? BValue { get; init; }
+
+    public double[]? Gradient { get; init; }
+
     /// <summary>The stored value of pixel (row, column): unique per instance so slice order is visible.</summary>
     public short Stored(int row, int column) => (short)((Instance * 100) + (row * 10) + column);
 
@@ -175,21 +185,63 @@ internal static class SyntheticSeries
             ds.SetBytes(new DicomTag(0x0029, 0x1110), DicomVR.OB, Csa2(entries));
         }
 
-        var pixels = new byte[mosaic.Rows * mosaic.Columns * 2];
-        for (int t = 0; t < tiles.Count; t++)
+        ds.SetBytes(DicomTag.PixelData, DicomVR.OW, Tiled(tiles, grid, mosaic));
+        string path = Path.Combine(folder, $"mosaic_{Guid.NewGuid():N}.dcm");
+        new DicomFile(ds, TransferSyntax.ExplicitVRLittleEndian).Save(path);
+        return path;
+    }
+
+    /// <summary>
+    /// A UIH VFRAME mosaic: the tiles row by row in a ⌈√n⌉-column grid, no top-level position, one item per tile
+    /// (Image Position (Patient), Acquisition Time) in the private sequence (0065,xx51) of "Image Private Header",
+    /// the count in (0065,xx50), and the diffusion weighting in (0065,xx09) and (0065,xx37) (image frame).
+    /// </summary>
+    public static string WriteUihMosaic(string folder, SliceSpec geometry, IReadOnlyList<SliceSpec> tiles, double[] tileTimes, double? bValue = null, double[]? imageGradient = null,
+        int? declaredCount = null, bool withSequence = true, int? gridColumns = null, double? repetitionTimeMs = null)
+    {
+        Directory.CreateDirectory(folder);
+        int columns = gridColumns ?? (int)Math.Ceiling(Math.Sqrt(tiles.Count));
+        int gridRows = (tiles.Count + columns - 1) / columns;
+        int tileRows = tiles[0].Rows;
+        int tileColumns = tiles[0].Columns;
+        SliceSpec mosaic = geometry with { Rows = tileRows * gridRows, Columns = tileColumns * columns };
+        DicomDataset ds = Base(mosaic, frames: 1);
+        ds.Set(Tag.ImageType, DicomVR.CS, "ORIGINAL", "PRIMARY", "M", "VFRAME", "MAGNITUDE");
+        ds.Set(Tag.Manufacturer, DicomVR.LO, "UIH");
+        ds.SetNumbers(Tag.ImageOrientationPatient, DicomVR.DS, mosaic.Orientation);
+        ds.SetNumbers(Tag.PixelSpacing, DicomVR.DS, mosaic.PixelSpacing);
+        ds.SetNumbers(Tag.SpacingBetweenSlices, DicomVR.DS, 99); // deliberately wrong: the tile positions rule
+        if (repetitionTimeMs is { } tr)
         {
-            for (int r = 0; r < tileRows; r++)
-            {
-                for (int c = 0; c < tileColumns; c++)
-                {
-                    int at = ((((t / grid) * tileRows) + r) * mosaic.Columns) + ((t % grid) * tileColumns) + c;
-                    BinaryPrimitives.WriteInt16LittleEndian(pixels.AsSpan(at * 2), tiles[t].Stored(r, c));
-                }
-            }
+            ds.SetNumbers(Tag.RepetitionTime, DicomVR.DS, tr);
         }
 
-        ds.SetBytes(DicomTag.PixelData, DicomVR.OW, pixels);
-        string path = Path.Combine(folder, $"mosaic_{Guid.NewGuid():N}.dcm");
+        // Block 0x12 on purpose: the reader must resolve the private creator.
+        ds.Set(new DicomTag(0x0065, 0x0012), DicomVR.LO, "Image Private Header");
+        ds.SetNumbers(new DicomTag(0x0065, 0x1250), DicomVR.DS, declaredCount ?? tiles.Count);
+        if (bValue is { } b)
+        {
+            ds.SetNumbers(new DicomTag(0x0065, 0x1209), DicomVR.FD, b);
+            ds.SetNumbers(new DicomTag(0x0065, 0x1237), DicomVR.FD, imageGradient ?? [0, 0, 0]);
+        }
+
+        if (withSequence)
+        {
+            var items = new List<DicomDataset>();
+            for (int t = 0; t < tiles.Count; t++)
+            {
+                var item = new DicomDataset();
+                double seconds = tileTimes[t];
+                item.Set(Tag.AcquisitionTime, DicomVR.TM, string.Create(CultureInfo.InvariantCulture, $"{(int)(seconds / 3600):00}{(int)(seconds / 60) % 60:00}{seconds % 60:00.000000}"));
+                item.SetNumbers(Tag.ImagePositionPatient, DicomVR.DS, tiles[t].Position);
+                items.Add(item);
+            }
+
+            ds.SetSequence(new DicomTag(0x0065, 0x1251), items);
+        }
+
+        ds.SetBytes(DicomTag.PixelData, DicomVR.OW, Tiled(tiles, columns, mosaic));
+        string path = Path.Combine(folder, string.Create(CultureInfo.InvariantCulture, $"vframe_{geometry.Instance}_{Guid.NewGuid():N}.dcm"));
         new DicomFile(ds, TransferSyntax.ExplicitVRLittleEndian).Save(path);
         return path;
     }
@@ -251,6 +303,23 @@ internal static class SyntheticSeries
             ds.SetNumbers(Tag.AcquisitionNumber, DicomVR.IS, acquisition);
         }
 
+        if (spec.Manufacturer is { } manufacturer)
+        {
+            ds.Set(Tag.Manufacturer, DicomVR.LO, manufacturer);
+        }
+
+        if (spec.PhilipsScaleSlope is { } scaleSlope)
+        {
+            ds.Set(new DicomTag(0x2005, 0x0010), DicomVR.LO, "Philips MR Imaging DD 001");
+            ds.SetNumbers(new DicomTag(0x2005, 0x100E), DicomVR.FL, scaleSlope);
+        }
+
+        if (spec.BValue is { } b)
+        {
+            ds.SetNumbers(Tag.DiffusionBValue, DicomVR.FD, b);
+            ds.SetNumbers(Tag.DiffusionGradientOrientation, DicomVR.FD, spec.Gradient ?? [0, 0, 0]);
+        }
+
         ds.SetNumbers(Tag.SliceThickness, DicomVR.DS, 1);
         ds.SetNumbers(Tag.SamplesPerPixel, DicomVR.US, 1);
         ds.Set(Tag.PhotometricInterpretation, DicomVR.CS, "MONOCHROME2");
@@ -266,6 +335,27 @@ internal static class SyntheticSeries
         ds.SetNumbers(Tag.HighBit, DicomVR.US, 15);
         ds.SetNumbers(Tag.PixelRepresentation, DicomVR.US, 1);
         return ds;
+    }
+
+    /// <summary>The tiles' stored values row by row across a grid of <paramref name="gridColumns"/> columns in one mosaic frame.</summary>
+    private static byte[] Tiled(IReadOnlyList<SliceSpec> tiles, int gridColumns, SliceSpec mosaic)
+    {
+        int tileRows = tiles[0].Rows;
+        int tileColumns = tiles[0].Columns;
+        var pixels = new byte[mosaic.Rows * mosaic.Columns * 2];
+        for (int t = 0; t < tiles.Count; t++)
+        {
+            for (int r = 0; r < tileRows; r++)
+            {
+                for (int c = 0; c < tileColumns; c++)
+                {
+                    int at = ((((t / gridColumns) * tileRows) + r) * mosaic.Columns) + ((t % gridColumns) * tileColumns) + c;
+                    BinaryPrimitives.WriteInt16LittleEndian(pixels.AsSpan(at * 2), tiles[t].Stored(r, c));
+                }
+            }
+        }
+
+        return pixels;
     }
 
     private static byte[] Pixels(IReadOnlyList<SliceSpec> frames)

@@ -80,7 +80,7 @@ public sealed class MriSlicesTests
     }
 
     /// <summary>
-    /// Each row must get its own file's slice: at the native matrix (64) the image must match the row's own raw
+    /// Each row must get its own file's slice: at the native matrix (48) the image must match the row's own raw
     /// pixels (under the best of the 8 flips/transposes) better than any other slice of its series.
     /// </summary>
     [SkippableFact]
@@ -90,9 +90,9 @@ public sealed class MriSlicesTests
         foreach (string site in new[] { "A", "B", "C" })
         {
             List<ManifestRow> series = [.. s_sampleRows.Value.Where(r => r.Site == site).GroupBy(r => r.Series).OrderBy(g => g.Key, StringComparer.Ordinal).First()];
-            var images = MriSlices.Normalize(series, [s_mriRoot], Recipe, 64, ResizeMethod.Area, SafeName, null, new List<string>(), CancellationToken.None);
+            var images = MriSlices.Normalize(series, [s_mriRoot], Recipe, 48, ResizeMethod.Area, SafeName, null, new List<string>(), CancellationToken.None);
             var raw = series.Select(r => RasterImageReader.Read(Manifest.ResolvePath(r, [s_mriRoot]), applyDicomVoi: false).Image).ToList();
-            Assert.All(raw, img => Assert.Equal((64, 64), (img.Width, img.Height)));
+            Assert.All(raw, img => Assert.Equal((48, 48), (img.Width, img.Height)));
             for (int i = 0; i < series.Count; i++)
             {
                 double[] scores = [.. raw.Select(img => BestCorrelation(images[series[i].Id], img))];
