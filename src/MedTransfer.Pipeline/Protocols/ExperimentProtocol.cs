@@ -277,6 +277,9 @@ public sealed record MethodSpec
 
     /// <summary>MK-MMD kernel multipliers α_u (dan, jan). Default 2⁻³ … 2¹.</summary>
     public IReadOnlyList<double> KernelAlphas { get; init; } = [0.125, 0.25, 0.5, 1, 2];
+
+    /// <summary>SHOT's weight β of the pseudo-label cross-entropy (shot). Default 0.3.</summary>
+    public double ShotBeta { get; init; } = 0.3;
 }
 
 /// <summary>Domain adaptation (<c>adaptation</c>).</summary>

@@ -73,9 +73,12 @@ public static class ProtocolCard
             return $"None ({baselines}).";
         }
 
-        IEnumerable<string> methods = protocol.Adaptation.Methods.Select(m => m.Method == TrainingMethod.AdaBn
-            ? "adabn"
-            : Invariant($"{ProtocolNames.Of(m.Method)} (trade-off {m.TradeOff})"));
+        IEnumerable<string> methods = protocol.Adaptation.Methods.Select(m => m.Method switch
+        {
+            TrainingMethod.AdaBn => "adabn",
+            TrainingMethod.Shot => Invariant($"shot (source-free, from each seed's source-only model; β {m.ShotBeta})"),
+            _ => Invariant($"{ProtocolNames.Of(m.Method)} (trade-off {m.TradeOff})"),
+        });
         return $"{string.Join(", ", methods)}; λ schedule {ProtocolNames.Of(protocol.Adaptation.LambdaSchedule)}; {baselines}.";
     }
 
@@ -92,7 +95,8 @@ public static class ProtocolCard
             SelectionRule.Ensv => "the highest agreement with the ensemble of all candidates on the target training images (no target labels)",
             _ => "ORACLE: the best AUROC on the target validation partition, using its labels; an upper bound, not a deployable result",
         };
-        return $"Every candidate checkpoint of every (method, seed) run was scored; each run keeps, and the reported model is, the candidate with {what}.";
+        string text = $"Every candidate checkpoint of every (method, seed) run was scored; each run keeps, and the reported model is, the candidate with {what}.";
+        return rule == SelectionRule.Oracle ? "ORACLE: " + text : text;
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

@@ -190,6 +190,9 @@ public enum TrainingMethod
 
     /// <summary>AdaBN: BatchNorm statistics recomputed on target data after source training; no gradient step.</summary>
     AdaBn,
+
+    /// <summary>SHOT (Liang et al. 2020): source-free adaptation of the source-only model, its classifier frozen.</summary>
+    Shot,
 }
 
 /// <summary>The λ schedule of adversarial and discrepancy losses (<c>adaptation.lambda_schedule</c>).</summary>

@@ -252,7 +252,7 @@ public static partial class ProtocolLoader
         private void CheckCombinations(ExperimentProtocol p)
         {
             bool frozen = p.Model.Strategy == FineTuningStrategy.FeatureExtraction || p.Model.TrainableFrom == TrainableStage.Head;
-            TrainingMethod[] aligning = [TrainingMethod.Dann, TrainingMethod.Cdan, TrainingMethod.CdanE, TrainingMethod.Dan, TrainingMethod.Jan, TrainingMethod.Coral];
+            TrainingMethod[] aligning = [TrainingMethod.Dann, TrainingMethod.Cdan, TrainingMethod.CdanE, TrainingMethod.Dan, TrainingMethod.Jan, TrainingMethod.Coral, TrainingMethod.Shot];
             string[] named = [.. p.Adaptation.Methods.Where(m => aligning.Contains(m.Method)).Select(m => ProtocolNames.Of(m.Method))];
             if (frozen && p.Model.Head == HeadKind.Linear && named.Length > 0)
             {
@@ -795,6 +795,7 @@ public static partial class ProtocolLoader
                 TrainingMethod.Dan or TrainingMethod.Jan => ["trade_off", "kernel_alphas"],
                 TrainingMethod.Mcc => ["trade_off", "temperature"],
                 TrainingMethod.AdaBn => [],
+                TrainingMethod.Shot => ["beta"],
                 _ => ["trade_off"],
             };
             var spec = new MethodSpec { Method = method, TradeOff = tradeOff };
@@ -821,6 +822,7 @@ public static partial class ProtocolLoader
                 RandomizedDimension = s.Int("randomized_dim", spec.RandomizedDimension, 8, 65536),
                 Temperature = s.Double("temperature", spec.Temperature, 0, 100, minExclusive: true),
                 KernelAlphas = alphas,
+                ShotBeta = s.Double("beta", spec.ShotBeta, 0, 100),
             };
         }
 

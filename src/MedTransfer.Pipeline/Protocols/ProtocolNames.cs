@@ -46,7 +46,8 @@ public static class ProtocolNames
             ("coral", TrainingMethod.Coral),
             ("mcc", TrainingMethod.Mcc),
             ("entropy", TrainingMethod.Entropy),
-            ("adabn", TrainingMethod.AdaBn)),
+            ("adabn", TrainingMethod.AdaBn),
+            ("shot", TrainingMethod.Shot)),
         [typeof(LambdaSchedule)] = Table(("paper", LambdaSchedule.Paper), ("tllib", LambdaSchedule.Tllib), ("constant", LambdaSchedule.Constant)),
         [typeof(SelectionRule)] = Table(
             ("source-val", SelectionRule.SourceVal),

@@ -191,7 +191,7 @@ public static partial class ProtocolSerializer
         foreach (MethodSpec m in a.Methods)
         {
             var settings = new JsonObject();
-            if (m.Method != TrainingMethod.AdaBn)
+            if (m.Method is not (TrainingMethod.AdaBn or TrainingMethod.Shot))
             {
                 settings["trade_off"] = m.TradeOff;
             }
@@ -210,6 +210,9 @@ public static partial class ProtocolSerializer
                     break;
                 case TrainingMethod.Mcc:
                     settings["temperature"] = m.Temperature;
+                    break;
+                case TrainingMethod.Shot:
+                    settings["beta"] = m.ShotBeta;
                     break;
             }
 

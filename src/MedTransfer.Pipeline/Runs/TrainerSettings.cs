@@ -102,6 +102,7 @@ public static class TrainerSettings
             Temperature = spec?.Temperature ?? defaults.Temperature,
             KernelAlphas = spec is null ? defaults.KernelAlphas : [.. spec.KernelAlphas],
             CdanRandomizedDim = spec?.RandomizedDimension ?? defaults.CdanRandomizedDim,
+            ShotBeta = spec?.ShotBeta ?? defaults.ShotBeta,
         };
     }
 }

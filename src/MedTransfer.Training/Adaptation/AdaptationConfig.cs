@@ -69,6 +69,9 @@ public sealed record AdaptationConfig
     /// <summary>Largest C·d for which <see cref="CdanMapKind.Auto"/> uses the explicit multilinear map (4096).</summary>
     public int CdanMultilinearLimit { get; init; } = 4096;
 
+    /// <summary>SHOT's weight β of the pseudo-label cross-entropy (0.3).</summary>
+    public double ShotBeta { get; init; } = 0.3;
+
     private static readonly JsonSerializerOptions s_json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
@@ -137,6 +140,11 @@ public sealed record AdaptationConfig
         if (!(Temperature > 0) || !double.IsFinite(Temperature))
         {
             Fail($"Temperature must be positive (got {Temperature}).");
+        }
+
+        if (!(ShotBeta >= 0) || !double.IsFinite(ShotBeta))
+        {
+            Fail($"ShotBeta must be a finite number ≥ 0 (got {ShotBeta}).");
         }
 
         if (CdanRandomizedDim <= 0 || CdanMultilinearLimit <= 0 || !Enum.IsDefined(CdanMap))

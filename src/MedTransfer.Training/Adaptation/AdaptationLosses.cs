@@ -47,6 +47,22 @@ public static class AdaptationLosses
     }
 
     /// <summary>
+    /// SHOT's objective (Liang et al., ICML 2020) on a target batch: the information-maximisation loss
+    /// mean_i H(p_i) − H(mean_i p_i) (confident and diverse predictions) plus β·CE(logits, pseudo-labels), with
+    /// p = softmax(logits) and H(p) = −Σ p·log(p + 1e−5). Input B×C logits and B int64 pseudo-labels; scalar out.
+    /// </summary>
+    public static Tensor Shot(Tensor logits, Tensor pseudoLabels, double beta)
+    {
+        Require2D(logits, nameof(logits));
+        ArgumentNullException.ThrowIfNull(pseudoLabels);
+        using var scope = NewDisposeScope();
+        Tensor p = logits.softmax(1);
+        Tensor im = Entropy(p).mean() - Entropy(p.mean([0L], keepdim: true)).sum();
+        Tensor loss = beta == 0 ? im : im + (nn.functional.cross_entropy(logits, pseudoLabels) * beta);
+        return loss.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
     /// The DANN/CDAN domain loss ½[BCE(D_s, 1) + BCE(D_t, 0)] on discriminator logits (B_s×1 and B_t×1, or vectors),
     /// each BCE the (weighted) mean over its batch: with weights w (CDAN+E) it is (1/B)·Σ w_i·ℓ_i. Scalar out.
     /// </summary>

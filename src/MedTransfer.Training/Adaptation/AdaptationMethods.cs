@@ -15,6 +15,9 @@ public enum AdaptationRole
 
     /// <summary>Cross-entropy on source plus a transfer loss that uses unlabelled target data.</summary>
     Transfer,
+
+    /// <summary>Target data only, no source data and no labels: the model starts trained on the source (SHOT).</summary>
+    SourceFree,
 }
 
 /// <summary>The transfer loss of one step and, for adversarial methods, the discriminator's accuracy on it.</summary>
@@ -97,9 +100,12 @@ public static class AdaptationMethods
     /// <summary>AdaBN (Li et al. 2016): source training, then BatchNorm statistics re-estimated on target.</summary>
     public const string AdaBN = "adabn";
 
+    /// <summary>SHOT (Liang et al. 2020): source-free adaptation of a source-trained model with its classifier frozen.</summary>
+    public const string Shot = "shot";
+
     /// <summary>Every registered name, in a stable order.</summary>
     public static IReadOnlyList<string> Names { get; } =
-        [SourceOnly, TargetOnly, Dann, Cdan, CdanE, Dan, Jan, Coral, Mcc, Entropy, AdaBN];
+        [SourceOnly, TargetOnly, Dann, Cdan, CdanE, Dan, Jan, Coral, Mcc, Entropy, AdaBN, Shot];
 
     /// <summary>What the method named <paramref name="name"/> trains on.</summary>
     /// <exception cref="UnknownAdaptationMethodException">The name is not registered.</exception>
@@ -107,6 +113,7 @@ public static class AdaptationMethods
     {
         TargetOnly => AdaptationRole.TargetOnly,
         SourceOnly or AdaBN => AdaptationRole.SourceOnly,
+        Shot => AdaptationRole.SourceFree,
         _ => AdaptationRole.Transfer,
     };
 
@@ -148,6 +155,7 @@ public static class AdaptationMethods
             SourceOnly => new NoTransferMethod(name, AdaptationRole.SourceOnly, false),
             TargetOnly => new NoTransferMethod(name, AdaptationRole.TargetOnly, false),
             AdaBN => new NoTransferMethod(name, AdaptationRole.SourceOnly, true),
+            Shot => new NoTransferMethod(name, AdaptationRole.SourceFree, false),
             Dann => new DannMethod(config, featureDim),
             Cdan => new CdanMethod(config, featureDim, classes, entropyConditioning: false, seed),
             CdanE => new CdanMethod(config, featureDim, classes, entropyConditioning: true, seed),

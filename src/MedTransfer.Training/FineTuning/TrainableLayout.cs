@@ -1,4 +1,5 @@
 using System.Globalization;
+using MedTransfer.Training.Adaptation;
 using MedTransfer.Training.Backbones;
 using MedTransfer.Training.Configuration;
 using MedTransfer.Training.Models;
@@ -76,7 +77,26 @@ internal sealed class TrainableLayout
             groups.Add(new ParameterGroup(trainable[i].Name, trainable[i].Parameters, multiplier, decay));
         }
 
-        groups.Add(new ParameterGroup("head", [.. model.HeadParameters()], config.HeadLrMultiplier, decay));
+        // A source-free method (SHOT) keeps the source classifier as the fixed hypothesis and moves the features to it.
+        bool sourceFree = AdaptationMethods.RoleOf(AdaptationMethods.Resolve(config.Adaptation.Method)) == AdaptationRole.SourceFree;
+        (string Name, Parameter Parameter)[] head = [.. model.HeadParameters().Where(p => !sourceFree || !p.Name.StartsWith("classifier.", StringComparison.Ordinal))];
+        if (sourceFree)
+        {
+            foreach ((_, Parameter p) in model.Classifier.named_parameters())
+            {
+                p.requires_grad = false;
+            }
+
+            if (head.Length == 0 && trainable.Length == 0)
+            {
+                throw new FormatException("training configuration, field 'trainable_from': a source-free method trains the feature extractor with the classifier frozen, and here nothing else trains: add a bottleneck head or make a backbone stage trainable.");
+            }
+        }
+
+        if (head.Length > 0)
+        {
+            groups.Add(new ParameterGroup("head", head, config.HeadLrMultiplier, decay));
+        }
 
         var keys = new List<string>();
         string[] trainingStages = [.. trainable.Select(s => "features.backbone.graph." + s.Name + "_")];

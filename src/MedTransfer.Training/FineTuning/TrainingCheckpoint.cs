@@ -91,6 +91,7 @@ internal static class TrainingCheckpoint
             state.SaturatedSteps = saved.SaturatedSteps;
             state.SaturatedRun = saved.SaturatedRun;
             state.Candidates.AddRange(saved.Candidates);
+            state.PseudoLabels = saved.PseudoLabels;
             state.Curves.Loss.AddRange(saved.Curves.Loss);
             state.Curves.Transfer.AddRange(saved.Curves.Transfer);
             state.Curves.Lambda.AddRange(saved.Curves.Lambda);

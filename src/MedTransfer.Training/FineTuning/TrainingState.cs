@@ -21,6 +21,9 @@ internal sealed class TrainingState
 
     public List<CandidateCheckpoint> Candidates { get; init; } = [];
 
+    /// <summary>A source-free method's current pseudo-label per target sample (null for every other method).</summary>
+    public int[]? PseudoLabels { get; set; }
+
     public CurveRecorder Curves { get; init; } = new();
 
     /// <summary>Per-step curves as they are recorded.</summary>

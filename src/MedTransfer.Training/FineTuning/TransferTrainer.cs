@@ -128,7 +128,12 @@ public sealed class TransferTrainer
             }
         }
 
-        Labels(data.Labelled, "labelled training");
+        AdaptationRole role = AdaptationMethods.RoleOf(method);
+        if (role != AdaptationRole.SourceFree)
+        {
+            Labels(data.Labelled, "labelled training");
+        }
+
         if (data.Validation is not null)
         {
             Labels(data.Validation, "validation");
@@ -139,8 +144,7 @@ public sealed class TransferTrainer
             throw new ArgumentException($"The model has {model.Classifier.weight.shape[0]} outputs; the configuration says {_config.Classes} classes.");
         }
 
-        bool transfer = AdaptationMethods.RoleOf(method) == AdaptationRole.Transfer;
-        if ((transfer || method == AdaptationMethods.AdaBN) && (data.Target is null || data.Target.Count < 2))
+        if ((role is AdaptationRole.Transfer or AdaptationRole.SourceFree || method == AdaptationMethods.AdaBN) && (data.Target is null || data.Target.Count < 2))
         {
             throw new ArgumentException($"'{method}' adapts to target samples: give at least 2 unlabelled target samples.");
         }
@@ -228,6 +232,8 @@ public sealed class TransferTrainer
 
         private bool Transfer => _method.Role == AdaptationRole.Transfer;
 
+        private bool SourceFree => _method.Role == AdaptationRole.SourceFree;
+
         public TrainingOutcome Run(CancellationToken ct)
         {
             if (_checkpoints is not null)
@@ -252,6 +258,11 @@ public sealed class TransferTrainer
                 long step = _state.Step;
                 double lr = LearningRateSchedule.Rate(_c.Schedule, _c.LearningRate, step, total, _c.DannGamma);
                 double lambda = _c.Adaptation.Schedule.At(step, total);
+                if (SourceFree)
+                {
+                    RefreshPseudoLabels(step);
+                }
+
                 string? note = _layout.ApplyModes(step);
                 _method.SetTraining(true);
                 watch.Start();
@@ -331,6 +342,11 @@ public sealed class TransferTrainer
         {
             using var scope = NewDisposeScope();
             manual_seed(StableRandom.DeriveSeed(_c.Seed, TorchStream, step));
+            if (SourceFree)
+            {
+                return SourceFreeStep(step, lr);
+            }
+
             int[] li = SampleBatches.Labelled(_c, _labelled.Labels, step, LabelledStream);
             Tensor y = tensor(li.Select(i => (long)_labelled.Labels[i]).ToArray(), device: _t._device);
             Tensor xs = Batch(_labelled, li, step, 0);
@@ -380,6 +396,51 @@ public sealed class TransferTrainer
             total.backward();
             _optimizer.Step(lr);
             return (loss, cls.item<float>(), transfer.item<float>(), accuracy, samples);
+        }
+
+        /// <summary>
+        /// One SHOT step on a target batch only: information maximisation plus β·CE against the pseudo-labels, through
+        /// the frozen classifier. No labelled data is touched.
+        /// </summary>
+        private (double Loss, double Classification, double Transfer, double? Accuracy, long Samples) SourceFreeStep(long step, double lr)
+        {
+            int[] ti = SampleBatches.Shuffled(_c.Seed, TargetStream, _target!.Count, _c.BatchSize, step);
+            Tensor xt = Batch(_target, ti, step, 1);
+            Tensor pseudo = tensor(ti.Select(i => (long)_state.PseudoLabels![i]).ToArray(), device: _t._device);
+            Tensor logits = _model.Classifier.forward(Features(xt));
+            Tensor total = AdaptationLosses.Shot(logits, pseudo, _c.Adaptation.ShotBeta);
+            if (_anchor is not null)
+            {
+                total = total.add(L2SpPenalty());
+            }
+
+            double loss = total.item<float>();
+            if (!double.IsFinite(loss))
+            {
+                throw new TrainingDivergedException(step, lr);
+            }
+
+            _optimizer.ZeroGrad();
+            total.backward();
+            _optimizer.Step(lr);
+            return (loss, double.NaN, loss, null, xt.shape[0]);
+        }
+
+        /// <summary>
+        /// SHOT relabels the whole target set at the start of every pass over it (and when none exist yet), from the
+        /// current features and predictions. The labels live in the run state, so a resumed run uses the same ones.
+        /// </summary>
+        private void RefreshPseudoLabels(long step)
+        {
+            int batch = Math.Min(_c.BatchSize, _target!.Count);
+            int perPass = _target.Count / batch;
+            if (_state.PseudoLabels is not null && step % perPass != 0)
+            {
+                return;
+            }
+
+            ModelOutputs o = ModelScoring.Score(_model, _target, _t._device, _cut, withFeatures: true, channelsLast: _c.ChannelsLast);
+            _state.PseudoLabels = ShotPseudoLabels.Compute(o.Features!, [.. o.Logits.Select(ModelOutputs.Softmax)]);
         }
 
         private Tensor Batch(ISampleSource source, int[] indices, long step, int part)
@@ -441,7 +502,7 @@ public sealed class TransferTrainer
 
         private Tensor? ClassWeights()
         {
-            if (_c.ClassWeighting != "balanced")
+            if (_c.ClassWeighting != "balanced" || SourceFree)
             {
                 return null;
             }

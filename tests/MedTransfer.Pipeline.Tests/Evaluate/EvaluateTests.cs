@@ -59,6 +59,20 @@ public sealed class EvaluateTests
     }
 
     [Fact]
+    public void Evaluate_TargetSensitivity_ChoosesTheThresholdReachingItOnTheValidationRows()
+    {
+        IReadOnlyList<PredictionRow> rows = PredictionTable.Read(new StringReader(Csv()));
+        PredictionRow[] validation = [.. rows.Where(r => r.Split == "val")];
+
+        EvaluationResult r = PredictionEvaluation.Evaluate(rows, new EvaluationOptions { Bootstrap = new() { Resamples = 200 }, TargetSensitivity = 0.95 });
+
+        Assert.StartsWith("sensitivity ≥ 0.95 on", r.Overall.ThresholdSource, StringComparison.Ordinal);
+        double expected = MedTransfer.Evaluation.Metrics.BinaryMetrics.ThresholdForSensitivity([.. validation.Select(v => v.Score)], [.. validation.Select(v => v.Label)], 0.95);
+        Assert.Equal(expected, r.Overall.Threshold);
+        Assert.NotEqual(PredictionEvaluation.Evaluate(rows, new EvaluationOptions { Bootstrap = new() { Resamples = 200 } }).Overall.Threshold, r.Overall.Threshold);
+    }
+
+    [Fact]
     public void Format_WritesWhatReadReadsBack()
     {
         IReadOnlyList<PredictionRow> rows = PredictionTable.Read(new StringReader(Csv()));

@@ -102,6 +102,8 @@ public sealed class ProtocolFieldCoverageTests
         ["evaluation.bootstrap"] = "ComparisonStage and OutputStage bootstrap options (RunStrategyTests)",
         ["evaluation.ci"] = "ComparisonStage and OutputStage bootstrap options (RunStrategyTests)",
         ["evaluation.subgroups"] = "OutputStage prediction rows → subgroup metrics; unknown columns refused (TrainerSettingsTests, RunCommandTests)",
+        ["evaluation.target"] = "PrepareStage (one target set, not split), MethodRunStage (the target-only baseline cross-validated), ProtocolCard (RunStrategyTests.Run_TransductiveEnsv_*)",
+        ["evaluation.operating_sensitivity"] = "OutputStage's operating point and EvaluationOptions.TargetSensitivity (EvaluateTests.Evaluate_TargetSensitivity_*)",
         ["evaluation.per_site"] = "EvaluationOptions.PerSite (EvaluateTests.Evaluate_PerSiteOff_*, RunStrategyTests)",
         ["report.html"] = "OutputStage writes report.html only when true (RunStrategyTests)",
         ["report.embeddings"] = "OutputStage computes embeddings only for pca (RunStrategyTests)",

@@ -123,7 +123,7 @@ public sealed class ProtocolLoaderTests : IDisposable
     [InlineData("training:\n  lr: -1\n", 9, "training.lr", "expected a value in (0, 10]")]
     [InlineData("training: {iterations: 10, epochs: 2}\n", 8, "training.epochs", "not both")]
     [InlineData("report: {html: yes}\n", 8, "report.html", "expected true or false")]
-    [InlineData("selection: best\n", 8, "selection", "'best' is not known; expected one of: source-val, im, snd, dev, oracle")]
+    [InlineData("selection: best\n", 8, "selection", "'best' is not known; expected one of: source-val, im, snd, entropy, bnm, dev, ensv, oracle")]
     [InlineData("adaptation:\n  methods: [dann, fancy]\n", 9, "adaptation.methods[1]", "'fancy' is not known")]
     [InlineData("adaptation:\n  methods: [source-only]\n", 9, "adaptation.methods[0]", "is a baseline")]
     [InlineData("adaptation:\n  methods: [dann]\nbaselines: [target-only]\n", 10, "baselines", "include source-only")]

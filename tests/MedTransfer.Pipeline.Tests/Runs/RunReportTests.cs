@@ -59,10 +59,10 @@ public sealed class RunReportTests
 
         MethodSummary dann = run.Summary.Single(s => s.Method == "dann");
         Assert.Contains(System.Net.WebUtility.HtmlEncode(F(dann.TargetAurocMean) + " ± " + F(dann.TargetAurocSd)), html, StringComparison.Ordinal);
-        Assert.Contains("dann (reported: seed 1)", html, StringComparison.Ordinal);
+        Assert.Contains("dann (selected: seed 1)", html, StringComparison.Ordinal);
         Assert.Contains("alt=\"Target AUROC by method:", html, StringComparison.Ordinal);
         TableBlock[] tables = [.. doc.Sections.Single(s => s.Id == "methods").Blocks.OfType<TableBlock>()];
-        Assert.Equal(["source-only", "dann (reported: seed 1)"], tables[0].Rows.Select(r => r[0]));
+        Assert.Equal(["source-only", "dann (selected: seed 1)"], tables[0].Rows.Select(r => r[0]));
         Assert.Equal(run.Runs.Select(r => $"{r.Method}/{r.Seed}"), tables[1].Rows.Select(r => $"{r[0]}/{r[1]}"));
     }
 
@@ -77,7 +77,13 @@ public sealed class RunReportTests
 
         Assert.Contains("ORACLE: target validation AUROC", withOracle, StringComparison.Ordinal);
         Assert.Contains("upper bound that a deployment without target labels cannot reach", withOracle, StringComparison.Ordinal);
-        Assert.DoesNotContain("ORACLE", without, StringComparison.Ordinal);
+
+        // Without oracle runs, "ORACLE" appears only where the audit reads the target labels to judge the validators.
+        string outsideAudit = System.Text.RegularExpressions.Regex.Replace(without, "<section id=\"selection-audit\">.*?</section>", string.Empty, System.Text.RegularExpressions.RegexOptions.Singleline)
+            .Replace("Selection audit (ORACLE: uses target labels)", string.Empty, StringComparison.Ordinal);
+        Assert.Contains("<section id=\"selection-audit\">", without, StringComparison.Ordinal);
+        Assert.DoesNotContain("ORACLE", outsideAudit, StringComparison.Ordinal);
+        Assert.DoesNotContain("kept the checkpoint chosen with target labels", without, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -299,7 +305,17 @@ public sealed class RunReportTests
             ],
             new FeatureBias(probe, pad, prevalence, [0.7, 0.3], DatasetBias.Verdict(probe, prevalence, "the backbone features")),
             embeddings, s_shortcut.Value, "manifest456", 12.5,
-            [new SiteCount("A", "source", 20, 20, 0, 0, 20), new SiteCount("C", "target", 22, 20, 2, 1, 19)], 1, "keyfingerprint01", true);
+            [new SiteCount("A", "source", 20, 20, 0, 0, 20), new SiteCount("C", "target", 22, 20, 2, 1, 19)], 1, "keyfingerprint01", true, "test",
+            new SelectedRun("dann", 1, 50, "im on the target training images, best of 8 candidate(s) over every (method, seed, checkpoint)", 0.31, false),
+            new SelectionAudit(8, 0.83,
+            [
+                new ValidatorAudit("source-val", "source-only", 2, 50, 0.80, 2, 0.03, 0.4, false),
+                new ValidatorAudit("im", "dann", 1, 50, 0.72, 5, 0.11, -0.2, true),
+                new ValidatorAudit("oracle", "dann", 2, 50, 0.83, 1, 0.0, 0.9, false),
+            ]),
+            [new PooledGapEntry("dann", [1, 2], new PooledGapResult("source-only", "AUROC", worse, NegativeTransfer.VerdictOf(worse), [-0.07, -0.09]))],
+            new CalibrationSummary(1.8, 0.21, 0.06, [new SiteCalibration("C", 20, 0.30, 0.12)]),
+            new OperatingPoint(0.42, "Youden's J on source validation", 0.90, 0.80, 0.70, 0.60));
     }
 
     private static ShortcutCheckResult Shortcut()

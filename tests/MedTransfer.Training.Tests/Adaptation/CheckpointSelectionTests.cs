@@ -151,4 +151,45 @@ public sealed class CheckpointSelectionTests
         Check(() => CheckpointSelection.DensityRatios([1.5], 1, 1));
         Check(() => CheckpointSelection.SelectByDeepEmbeddedValidation([[1, 2]], []));
     }
+
+    [Fact]
+    public void MeanEntropy_IsTheAverageRowEntropy_ConfidentIsLower()
+    {
+        double[][] p = [[0.5, 0.5], [0.9, 0.1]];
+        double expected = (Math.Log(2) + -((0.9 * Math.Log(0.9)) + (0.1 * Math.Log(0.1)))) / 2;
+
+        Assert.Equal(expected, CheckpointSelection.MeanEntropy(p), 12);
+        Assert.True(CheckpointSelection.MeanEntropy([[0.99, 0.01], [0.02, 0.98]]) < CheckpointSelection.MeanEntropy(p));
+    }
+
+    [Fact]
+    public void BatchNuclearNorm_IsTheSumOfSingularValuesOverN_DiverseBeatsCollapsed()
+    {
+        // One-hot rows over two classes, n each: P has singular values √n and √n, so ‖P‖_* / 2n = 2√n / 2n.
+        double[][] diverse = [[1, 0], [1, 0], [0, 1], [0, 1]];
+        double[][] collapsed = [[1, 0], [1, 0], [1, 0], [1, 0]];
+
+        Assert.Equal(2 * Math.Sqrt(2) / 4, CheckpointSelection.BatchNuclearNorm(diverse), 12);
+        Assert.Equal(2.0 / 4, CheckpointSelection.BatchNuclearNorm(collapsed), 12);
+
+        // A general matrix against its singular values computed from the 2×2 Gram matrix in closed form.
+        double[][] p = [[0.7, 0.3], [0.2, 0.8], [0.6, 0.4]];
+        double a = p.Sum(r => r[0] * r[0]), b = p.Sum(r => r[0] * r[1]), d = p.Sum(r => r[1] * r[1]);
+        double mean = (a + d) / 2, spread = Math.Sqrt((((a - d) / 2) * ((a - d) / 2)) + (b * b));
+        Assert.Equal((Math.Sqrt(mean + spread) + Math.Sqrt(mean - spread)) / 3, CheckpointSelection.BatchNuclearNorm(p), 10);
+    }
+
+    [Fact]
+    public void EnsembleAgreement_ScoresAgreementWithTheAverageCandidate()
+    {
+        double[][] a = [[0.9, 0.1], [0.8, 0.2], [0.3, 0.7]];
+        double[][] b = [[0.8, 0.2], [0.6, 0.4], [0.2, 0.8]];
+        double[][] odd = [[0.1, 0.9], [0.4, 0.6], [0.6, 0.4]];
+
+        double[] scores = CheckpointSelection.EnsembleAgreement([a, b, odd]);
+
+        // Ensemble: row 0 → 0 (mean 0.6), row 1 → 0 (0.6), row 2 → 1 (0.633).
+        Assert.Equal([1.0, 1.0, 0.0], scores);
+        Assert.Throws<AdaptationException>(() => CheckpointSelection.EnsembleAgreement([a, [[0.5, 0.5]]]));
+    }
 }

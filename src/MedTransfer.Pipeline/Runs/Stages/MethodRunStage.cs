@@ -140,7 +140,7 @@ internal sealed class MethodRunStage
         {
             ct.ThrowIfCancellationRequested();
             WorkItem item = items[i];
-            ItemResult result = Load(item) ?? Train(item, i, items.Count, ct);
+            ItemResult result = Load(item.MethodName, item.Seed) ?? Train(item, i, items.Count, results, ct);
             results.Add(result);
             _progress?.Report(new RunProgress("train", i + 1, items.Count, string.Create(CultureInfo.InvariantCulture, $"{item.MethodName}, seed {item.Seed}: target AUROC {result.TargetAuroc:F3}")));
         }
@@ -154,6 +154,18 @@ internal sealed class MethodRunStage
         FineTuneConfig config = ConfigOf(item.Method, item.Seed);
         TransferModel model = TransferModel.Create(config);
         model.to(_device);
+        RestoreCandidate(model, item, step);
+        if (item.AdaBn)
+        {
+            AdaBN.Adapt(model, _sets.TargetTrain, _device, 32, config.ChannelsLast);
+        }
+
+        model.eval();
+        return model;
+    }
+
+    private void RestoreCandidate(TransferModel model, ItemResult item, long step)
+    {
         Checkpoint kept = CheckpointFile.Load(CandidatePath(item, step));
         try
         {
@@ -166,14 +178,6 @@ internal sealed class MethodRunStage
                 t.Dispose();
             }
         }
-
-        if (item.AdaBn)
-        {
-            AdaBN.Adapt(model, _sets.TargetTrain, _device, 32, config.ChannelsLast);
-        }
-
-        model.eval();
-        return model;
     }
 
     /// <summary>Removes every candidate's weights but those of <paramref name="keep"/>'s candidate at <paramref name="step"/> (after the selection across runs).</summary>
@@ -205,9 +209,9 @@ internal sealed class MethodRunStage
 
     private ImageSet Labelled(string method) => method == AdaptationMethods.TargetOnly ? _sets.TargetTrain : _sets.SourceTrain;
 
-    private ItemResult? Load(WorkItem item)
+    private ItemResult? Load(string method, int seed)
     {
-        string path = Path.Combine(ItemFolder(item.MethodName, item.Seed), ResultFile);
+        string path = Path.Combine(ItemFolder(method, seed), ResultFile);
         if (!File.Exists(path))
         {
             return null;
@@ -225,7 +229,7 @@ internal sealed class MethodRunStage
         }
     }
 
-    private ItemResult Train(WorkItem item, int index, int total, CancellationToken ct)
+    private ItemResult Train(WorkItem item, int index, int total, IReadOnlyList<ItemResult> done, CancellationToken ct)
     {
         var watch = Stopwatch.StartNew();
         string method = item.MethodName;
@@ -238,10 +242,22 @@ internal sealed class MethodRunStage
         }
 
         bool adaBn = config.Adaptation.Method == AdaptationMethods.AdaBN;
+        bool sourceFree = AdaptationMethods.RoleOf(config.Adaptation.Method) == AdaptationRole.SourceFree;
         var data = targetOnly
             ? new TrainingData(_sets.TargetTrain, _sets.TargetVal, _sets.TargetTrain)
-            : new TrainingData(_sets.SourceTrain, _sets.SourceVal, _sets.TargetTrain);
+            : sourceFree
+                ? new TrainingData(_sets.TargetTrain, _sets.SourceVal, _sets.TargetTrain)
+                : new TrainingData(_sets.SourceTrain, _sets.SourceVal, _sets.TargetTrain);
         using TransferModel model = TransferModel.Create(config);
+        if (sourceFree)
+        {
+            // SHOT adapts a model trained on the source: this seed's source-only run, at the candidate that run keeps.
+            ItemResult start = done.FirstOrDefault(r => r.Method == AdaptationMethods.SourceOnly && r.Seed == item.Seed)
+                ?? Load(AdaptationMethods.SourceOnly, item.Seed)
+                ?? throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture, $"'{method}' starts from the source-only model of seed {item.Seed}, which has not been trained in this run folder: run the source-only baseline of that seed first."));
+            RestoreCandidate(model, start, start.Chosen.Step);
+        }
+
         TrainingOutcome outcome = Fit(item, config, model, data, Path.Combine(folder, "work"), index, total, ct);
         try
         {
