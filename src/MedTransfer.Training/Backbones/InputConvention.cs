@@ -78,13 +78,13 @@ public sealed record InputConvention(int Channels, double RangeMin, double Range
             try
             {
                 JsonNode root = JsonNode.Parse(json) ?? throw new JsonException("empty");
-                double[] range = [.. (root["range"]?.AsArray() ?? [0, 1]).Select(v => v!.GetValue<double>())];
+                double[] range = [.. (root["range"]?.AsArray() ?? [0.0, 1.0]).Select(v => v!.GetValue<double>())];
                 var c = new InputConvention(
                     root["channels"]?.GetValue<int>() ?? channels,
                     range[0],
                     range[1],
-                    [.. (root["mean"]?.AsArray() ?? [0]).Select(v => v!.GetValue<double>())],
-                    [.. (root["std"]?.AsArray() ?? [1]).Select(v => v!.GetValue<double>())],
+                    [.. (root["mean"]?.AsArray() ?? [0.0]).Select(v => v!.GetValue<double>())],
+                    [.. (root["std"]?.AsArray() ?? [1.0]).Select(v => v!.GetValue<double>())],
                     root["bgr"]?.GetValue<bool>() ?? false);
                 c.Validate();
                 return c;

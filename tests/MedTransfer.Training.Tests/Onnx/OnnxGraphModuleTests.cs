@@ -178,19 +178,25 @@ public sealed class OnnxGraphModuleTests
         g.Node("Flatten", ["d"], ["e"]);
         g.Node("Gemm", ["e", g.Weights(2, 3), g.Weights(2)], ["y"], Int("transB", 1));
         using OnnxGraphModule m = OnnxGraphModule.Import(g.Build());
+        foreach (BatchNormNode bn in m.BatchNorms)
+        {
+            bn.Momentum = 0; // keep running statistics fixed while probing
+        }
+
+        AssertGradientsMatchFiniteDifferences(m, [2, 2, 6, 6]);
+    }
+
+    /// <summary>Autograd gradients of Σ y² in float64 against central differences, for the first values of every parameter.</summary>
+    internal static void AssertGradientsMatchFiniteDifferences(OnnxGraphModule m, long[] shape)
+    {
         m.to(ScalarType.Float64);
         m.train();
         var r = new Random(5);
-        using Tensor x = tensor(Enumerable.Range(0, 144).Select(_ => r.NextDouble() - 0.5).ToArray(), [2, 2, 6, 6]);
+        using Tensor x = tensor(Enumerable.Range(0, (int)shape.Aggregate(1L, (a, b) => a * b)).Select(_ => r.NextDouble() - 0.5).ToArray(), shape);
         double Loss()
         {
             using var scope = NewDisposeScope();
             return m.forward(x).pow(2).sum().item<double>();
-        }
-
-        foreach (BatchNormNode bn in m.BatchNorms)
-        {
-            bn.Momentum = 0; // keep running statistics fixed while probing
         }
 
         using (var scope = NewDisposeScope())

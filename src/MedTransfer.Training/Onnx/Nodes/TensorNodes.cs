@@ -412,7 +412,8 @@ internal static class TensorOps
                 throw c.Error(OnnxImportError.UnsupportedAttribute, $"pads other than the last two dimensions in mode '{mode}'.");
             }
 
-            return [F.pad(x, [.. torchPads], torchMode, value)];
+            // Only constant padding takes a fill value.
+            return [torchMode == PaddingModes.Constant ? F.pad(x, [.. torchPads], torchMode, value) : F.pad(x, [.. torchPads], torchMode)];
         };
     }
 }
