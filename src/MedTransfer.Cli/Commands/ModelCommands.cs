@@ -16,27 +16,47 @@ internal static class ModelCommands
 
     public static Command Create(IAnsiConsole console, TextWriter output, TextWriter error)
     {
-        var model = new Command("model", "The ImageNet backbone: check its import into TorchSharp against ONNX Runtime.");
+        var model = new Command("model", "Backbones: check the import of the ImageNet ResNet-18 or of your own ONNX CNN into TorchSharp against ONNX Runtime.");
         model.Subcommands.Add(VerifyImport(output, error));
         return model;
     }
 
     private static Command VerifyImport(TextWriter output, TextWriter error)
     {
-        var batch = new Option<int>("--batch") { Description = "Random test images (224², uniform in [0, 1]).", DefaultValueFactory = _ => 4 };
+        var modelFile = new Option<string?>("--model") { Description = "An ONNX CNN to check (default: the built-in ImageNet ResNet-18)." };
+        var featureNode = new Option<string?>("--feature-node") { Description = "The node (or value) whose output holds the features (default: the input of the final classifier layer)." };
+        var size = new Option<int?>("--size") { Description = "Image side (default: the model's declared input size, else 224)." };
+        var batch = new Option<int?>("--batch") { Description = "Random test images (uniform in [0, 1], seeded); default 4 for the ResNet-18, 2 for --model." };
         var seed = new Option<int>("--seed") { Description = "Seed of the test images.", DefaultValueFactory = _ => 1 };
         var json = new Option<bool>("--json") { Description = "Print the figures as JSON." };
         var command = new Command(
             "verify-import",
-            "Run the ImageNet ResNet-18 (Microsoft.ML.DnnImageFeaturizer.ResNet18) through ONNX Runtime and through our TorchSharp import " +
-            "on the same images and print the largest difference of the 512-d features (accepted: ≤ 1e-4). Exit code 1 when it fails.");
-        command.Options.Add(batch);
-        command.Options.Add(seed);
-        command.Options.Add(json);
+            "Run a model through ONNX Runtime and through our TorchSharp import on the same seeded images and print the largest difference " +
+            "of the features (accepted: max |Δ| ≤ 1e-4 × max(1, feature scale)), with the feature node, the stages found and the parameter count. " +
+            "Without --model: the built-in ImageNet ResNet-18 (Microsoft.ML.DnnImageFeaturizer.ResNet18) and its preprocessing. Exit code 1 when it fails.");
+        foreach (Option o in new Option[] { modelFile, featureNode, size, batch, seed, json })
+        {
+            command.Options.Add(o);
+        }
+
         command.SetAction(parse => Guard(error, () =>
         {
             TorchRuntime.EnsureAvailable();
-            ImportVerification v = ImportVerification.Run(parse.GetValue(batch), parse.GetValue(seed));
+            if (parse.GetValue(modelFile) is { } path)
+            {
+                var options = new BackboneImportOptions { FeatureNode = parse.GetValue(featureNode), ImageSize = parse.GetValue(size) };
+                OnnxImportVerification r = OnnxImportVerification.Run(path, options, parse.GetValue(batch) ?? 2, parse.GetValue(seed));
+                WriteVerification(output, r, parse.GetValue(json));
+                return r.Passed ? CliApp.ExitCodes.Success : CliApp.ExitCodes.Failure;
+            }
+
+            if (parse.GetValue(featureNode) is not null || parse.GetValue(size) is not null)
+            {
+                error.WriteLine("error: --feature-node and --size need --model (the built-in ResNet-18 is checked at 224² on its pooled features).");
+                return CliApp.ExitCodes.Usage;
+            }
+
+            ImportVerification v = ImportVerification.Run(parse.GetValue(batch) ?? 4, parse.GetValue(seed));
             if (parse.GetValue(json))
             {
                 output.WriteLine(JsonSerializer.Serialize(new
@@ -64,6 +84,48 @@ internal static class ModelCommands
             return v.Passed ? CliApp.ExitCodes.Success : CliApp.ExitCodes.Failure;
         }));
         return command;
+    }
+
+    private static void WriteVerification(TextWriter output, OnnxImportVerification r, bool json)
+    {
+        if (json)
+        {
+            output.WriteLine(JsonSerializer.Serialize(new
+            {
+                r.Model,
+                r.FeatureMaxAbsDiff,
+                r.FeatureScale,
+                r.Tolerance,
+                r.Passed,
+                r.FeatureNode,
+                r.FeatureValue,
+                r.FeatureNodeReason,
+                r.FeatureDimension,
+                Stages = r.Stages.Select(s => new { s.Name, s.OutputStride, Parameters = s.ParameterCount, s.FirstNode, s.LastNode }),
+                r.ParameterCount,
+                r.Input,
+                r.Opset,
+                r.Batch,
+                r.ImageSize,
+                r.Seed,
+                r.ImportSeconds,
+                r.FileBytes,
+            }, s_json));
+            return;
+        }
+
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileName(r.Model)} (opset {r.Opset}, {r.FileBytes / 1e6:F1} MB) imported in {r.ImportSeconds:F2} s"));
+        output.WriteLine($"  feature node: {r.FeatureNode} (value {r.FeatureValue}; {r.FeatureNodeReason}), {r.FeatureDimension} features");
+        output.WriteLine($"  input: {r.Input}");
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  parameters: {r.ParameterCount:N0}"));
+        output.WriteLine("  stages:");
+        foreach (GraphStage s in r.Stages)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    {s.Name,-7} stride {s.OutputStride,2}  {s.ParameterCount,12:N0} parameters  from {s.FirstNode}"));
+        }
+
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  FeatureMaxAbsDiff {r.FeatureMaxAbsDiff:E2}, FeatureScale {r.FeatureScale:G4} on {r.Batch} images {r.ImageSize}² — {(r.Passed ? "PASS" : "FAIL")} (tolerance {r.Tolerance:E2})"));
     }
 
     /// <summary>`bench train`.</summary>
@@ -126,7 +188,7 @@ internal static class ModelCommands
         {
             return DicomCommands.Guard(error, body);
         }
-        catch (Exception ex) when (ex is OnnxImportException or TorchUnavailableException)
+        catch (Exception ex) when (ex is OnnxImportException or TorchUnavailableException or ArgumentException)
         {
             error.WriteLine($"error: {ex.Message}");
             return CliApp.ExitCodes.Failure;

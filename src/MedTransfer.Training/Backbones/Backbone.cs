@@ -71,9 +71,40 @@ public sealed class MeanImagePreprocess : nn.Module<Tensor, Tensor>
     }
 }
 
+/// <summary>How <see cref="Backbone.Import"/> builds a backbone from a user's ONNX file.</summary>
+public sealed record BackboneImportOptions
+{
+    /// <summary>Input side length the backbone is built for; null: the graph's declared size, else 224.</summary>
+    public int? ImageSize { get; init; }
+
+    /// <summary>The node (or value) whose output holds the features; null: found by <see cref="OnnxFeatureNode.Find"/>.</summary>
+    public string? FeatureNode { get; init; }
+
+    /// <summary>The input the graph expects; null: the model's metadata (<see cref="InputConvention.FromMetadata"/>), else
+    /// torchvision's ImageNet convention for 3 channels and plain [0, 1] for 1.</summary>
+    public InputConvention? Input { get; init; }
+
+    /// <summary>PyTorch-convention momentum of BatchNorm running statistics during training.</summary>
+    public double BatchNormMomentum { get; init; } = 0.1;
+}
+
+/// <summary>What a backbone imported from a user's ONNX file was built from (for reports and provenance).</summary>
+/// <param name="Path">The file as given.</param>
+/// <param name="Sha256">SHA-256 of the file's bytes (lower-case hex).</param>
+/// <param name="FeatureNode">The node whose output is the features.</param>
+/// <param name="FeatureValue">The ONNX value of the features.</param>
+/// <param name="FeatureNodeReason">"named in the options", or how the automatic choice was made.</param>
+/// <param name="Input">The input convention in force.</param>
+/// <param name="InputSource">"options", "metadata" or "default".</param>
+/// <param name="Opset">The model's default-domain opset.</param>
+/// <param name="Producer">The model's producer name and version.</param>
+/// <param name="ImportSeconds">Time to read and import the file.</param>
+public sealed record ImportedBackbone(string Path, string Sha256, string FeatureNode, string FeatureValue, string FeatureNodeReason, InputConvention Input, string InputSource, int Opset, string Producer, double ImportSeconds);
+
 /// <summary>
-/// A feature extractor: <see cref="MeanImagePreprocess"/> then the imported ONNX graph, flattened to
-/// N×D features. Input N×3×S×S (or N×1×S×S) in [0, 1].
+/// A feature extractor: input preprocessing (<see cref="MeanImagePreprocess"/> for the built-in ResNet-18,
+/// <see cref="ConventionPreprocess"/> for an imported graph) then the ONNX graph, flattened to N×D features.
+/// Input N×3×S×S (or N×1×S×S) in [0, 1].
 /// </summary>
 public sealed class Backbone : nn.Module<Tensor, Tensor>
 {
@@ -112,6 +143,9 @@ public sealed class Backbone : nn.Module<Tensor, Tensor>
 
     /// <summary>The imported graph.</summary>
     public OnnxGraphModule Graph => _graph;
+
+    /// <summary>What an imported backbone was built from; null for the built-in ones.</summary>
+    public ImportedBackbone? Imported { get; private init; }
 
     /// <summary>The input preprocessing (for the ImageNet ResNet-18: <see cref="MeanImagePreprocess"/>).</summary>
     public nn.Module<Tensor, Tensor> Preprocess => _preprocess;
@@ -152,6 +186,75 @@ public sealed class Backbone : nn.Module<Tensor, Tensor>
         }
 
         return backbone;
+    }
+
+    /// <summary>
+    /// Imports a user's ONNX CNN as a trainable backbone: the graph up to the feature node (the classifier dropped),
+    /// behind a <see cref="ConventionPreprocess"/> for its input convention. Its stages are named by output stride
+    /// (<see cref="GraphStage"/>), so <c>trainable_from</c>, discriminative rates and gradual unfreezing apply as to the
+    /// built-in ResNet-18.
+    /// </summary>
+    /// <exception cref="OnnxImportException">Missing or unreadable file, unsupported operator (named with its node), unknown feature node.</exception>
+    /// <exception cref="ArgumentException">The input convention is invalid, or does not fit the graph's input channels.</exception>
+    public static Backbone Import(string path, BackboneImportOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        options ??= new BackboneImportOptions();
+        if (options.ImageSize is int size && (size < 32 || size > 1024))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), size, "The input size must be between 32 and 1024 pixels.");
+        }
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        if (!File.Exists(path))
+        {
+            throw new OnnxImportException(OnnxImportError.ModelNotFound, $"ONNX model not found: {path}");
+        }
+
+        byte[] bytes = File.ReadAllBytes(path);
+        global::Onnx.ModelProto model;
+        try
+        {
+            model = global::Onnx.ModelProto.Parser.ParseFrom(bytes);
+        }
+        catch (Google.Protobuf.InvalidProtocolBufferException ex)
+        {
+            throw new OnnxImportException(OnnxImportError.Unreadable, $"'{System.IO.Path.GetFileName(path)}' is not a readable ONNX model ({ex.Message}).", inner: ex);
+        }
+
+        if (model.Graph is null || model.Graph.Node.Count == 0)
+        {
+            throw new OnnxImportException(OnnxImportError.Unreadable, $"'{System.IO.Path.GetFileName(path)}' holds no ONNX graph.");
+        }
+
+        FeatureNodeChoice feature = options.FeatureNode is { } named
+            ? new FeatureNodeChoice(named, named, null, "named in the options")
+            : OnnxFeatureNode.Find(model);
+        OnnxGraphModule graph = OnnxGraphModule.Import(model, new OnnxImportOptions { FeatureNode = feature.Value, InputSize = options.ImageSize, BatchNormMomentum = options.BatchNormMomentum });
+        try
+        {
+            var metadata = model.MetadataProps.GroupBy(m => m.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last().Value, StringComparer.Ordinal);
+            InputConvention? declared = InputConvention.FromMetadata(metadata, graph.InputChannels);
+            (InputConvention input, string source) = options.Input is { } given ? (given, "options")
+                : declared is not null ? (declared, "metadata")
+                : (graph.InputChannels == 1 ? InputConvention.Plain(1) : InputConvention.ImageNet, "default");
+            input.Validate();
+            if (input.Channels != graph.InputChannels)
+            {
+                throw new ArgumentException($"input convention: {input.Channels} channels, but the graph's input '{graph.InputName}' has {graph.InputChannels}.");
+            }
+
+            string sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+            string identity = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"onnx:{sha[..16]}|{graph.OutputName}|{input.Describe()}@{graph.InputSize}");
+            string producer = $"{model.ProducerName} {model.ProducerVersion}".Trim();
+            var info = new ImportedBackbone(path, sha, graph.OutputNode, graph.OutputName, feature.Reason, input, source, graph.Opset, producer, watch.Elapsed.TotalSeconds);
+            return new Backbone(System.IO.Path.GetFileName(path), identity, new ConventionPreprocess(input), graph, graph.InputSize) { Imported = info };
+        }
+        catch
+        {
+            graph.Dispose();
+            throw;
+        }
     }
 
     /// <summary>

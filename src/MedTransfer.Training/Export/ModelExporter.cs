@@ -29,7 +29,8 @@ public sealed record ExportMetadata(
 
 /// <summary>
 /// Exports a fine-tuned <see cref="TransferModel"/> — preprocessing, backbone, bottleneck and classifier
-/// — as one ONNX graph (opset 8, like the source backbone) that ONNX Runtime runs without libtorch.
+/// — as one ONNX graph (in the source backbone's opset) that ONNX Runtime runs without libtorch. The preprocessing
+/// is the built-in ResNet-18's mean-image subtraction or an imported backbone's input convention.
 /// Input <c>image</c>: float32 [N, C, S, S] with the normalization recipe's output in [0, 1]
 /// (C = 1 or 3). Outputs <c>logits</c> [N, K] and <c>features</c> [N, D].
 /// </summary>
@@ -37,6 +38,9 @@ public static class ModelExporter
 {
     /// <summary>The metadata_props key holding <see cref="ExportMetadata"/> as JSON.</summary>
     public const string MetadataKey = "medtransfer.model";
+
+    /// <summary>The metadata_props key describing an imported backbone (file hash, feature node, input convention), as JSON.</summary>
+    public const string BackboneMetadataKey = "medtransfer.backbone";
 
     /// <summary>Metadata format identifier.</summary>
     public const string Format = "medtransfer-model/1";
@@ -60,22 +64,24 @@ public static class ModelExporter
         var g = new GraphProto { Name = "medtransfer" };
         g.Input.Add(Value("image", ["N", channels, size, size]));
 
-        // Preprocessing: ×255, grey→RGB, RGB→BGR, − mean image (resampled to S).
-        g.Initializer.Add(OnnxTensors.FromFloats("mt_255", [255f], [1]));
-        g.Node.Add(Node("Mul", ["image", "mt_255"], ["mt_scaled"]));
-        string rgb = "mt_scaled";
-        if (channels == 1)
+        switch (model.Features.Backbone.Preprocess)
         {
-            g.Node.Add(Node("Concat", ["mt_scaled", "mt_scaled", "mt_scaled"], ["mt_rgb"], Int("axis", 1)));
-            rgb = "mt_rgb";
-        }
+            case MeanImagePreprocess meanImage:
+                AddMeanImagePreprocessing(g, meanImage, channels);
+                break;
+            case ConventionPreprocess convention:
+            {
+                // The same 1×1 convolution the module runs: channel mapping, range and mean/std in one node.
+                (Tensor w, Tensor b) = convention.Affine(channels);
+                g.Initializer.Add(Floats("mt_input_weight", w));
+                g.Initializer.Add(Floats("mt_input_bias", b));
+                g.Node.Add(Node("Conv", ["image", "mt_input_weight", "mt_input_bias"], ["mt_preprocessed"], Ints("kernel_shape", 1, 1)));
+                break;
+            }
 
-        g.Node.Add(Node("Split", [rgb], ["mt_r", "mt_g", "mt_b"], Int("axis", 1), Ints("split", 1, 1, 1)));
-        g.Node.Add(Node("Concat", ["mt_b", "mt_g", "mt_r"], ["mt_bgr"], Int("axis", 1)));
-        MeanImagePreprocess preprocess = model.Features.Backbone.Preprocess as MeanImagePreprocess
-            ?? throw new ArgumentException("Export writes the ImageNet mean-image preprocessing; this backbone has another.", nameof(model));
-        g.Initializer.Add(Floats("mt_mean_image", preprocess.MeanImage));
-        g.Node.Add(Node("Sub", ["mt_bgr", "mt_mean_image"], ["mt_preprocessed"]));
+            default:
+                throw new ArgumentException("Export writes the mean-image or the input-convention preprocessing; this backbone has another.", nameof(model));
+        }
 
         // The backbone, with its trained initializers; a globalized final pool becomes GlobalAveragePool.
         var globalPools = graph.Nodes.OfType<AveragePoolNode>().Where(p => p.IsGlobal).Select(p => p.Proto.Output[0]).ToHashSet(StringComparer.Ordinal);
@@ -132,12 +138,34 @@ public static class ModelExporter
             IrVersion = trained.IrVersion,
             ProducerName = "MedTransfer",
             ProducerVersion = metadata.CodeVersion,
-            DocString = "Fine-tuned by MedTransfer: preprocessing + ImageNet-pretrained backbone + head. Input 'image' is the normalization recipe's output in [0, 1].",
+            DocString = "Fine-tuned by MedTransfer: preprocessing + pretrained backbone + head. Input 'image' is the normalization recipe's output in [0, 1].",
             Graph = g,
         };
         result.OpsetImport.AddRange(trained.OpsetImport.Select(o => o.Clone()));
         result.MetadataProps.Add(new StringStringEntryProto { Key = MetadataKey, Value = MetadataJson(metadata) });
+        if (model.Features.Backbone.Imported is { } imported)
+        {
+            result.MetadataProps.Add(new StringStringEntryProto { Key = BackboneMetadataKey, Value = BackboneJson(imported) });
+        }
         return result;
+    }
+
+    // ×255, grey→RGB, RGB→BGR, − mean image (resampled to S): ResNetPreprocess.onnx's steps.
+    private static void AddMeanImagePreprocessing(GraphProto g, MeanImagePreprocess preprocess, int channels)
+    {
+        g.Initializer.Add(OnnxTensors.FromFloats("mt_255", [255f], [1]));
+        g.Node.Add(Node("Mul", ["image", "mt_255"], ["mt_scaled"]));
+        string rgb = "mt_scaled";
+        if (channels == 1)
+        {
+            g.Node.Add(Node("Concat", ["mt_scaled", "mt_scaled", "mt_scaled"], ["mt_rgb"], Int("axis", 1)));
+            rgb = "mt_rgb";
+        }
+
+        g.Node.Add(Node("Split", [rgb], ["mt_r", "mt_g", "mt_b"], Int("axis", 1), Ints("split", 1, 1, 1)));
+        g.Node.Add(Node("Concat", ["mt_b", "mt_g", "mt_r"], ["mt_bgr"], Int("axis", 1)));
+        g.Initializer.Add(Floats("mt_mean_image", preprocess.MeanImage));
+        g.Node.Add(Node("Sub", ["mt_bgr", "mt_mean_image"], ["mt_preprocessed"]));
     }
 
     /// <summary>Builds and writes the model atomically (temporary file, flush, rename).</summary>
@@ -178,6 +206,15 @@ public static class ModelExporter
         };
         return json.ToJsonString();
     }
+
+    private static string BackboneJson(ImportedBackbone b) => new JsonObject
+    {
+        ["file"] = Path.GetFileName(b.Path),
+        ["sha256"] = b.Sha256,
+        ["featureNode"] = b.FeatureNode,
+        ["opset"] = b.Opset,
+        ["input"] = JsonNode.Parse(b.Input.ToJson()),
+    }.ToJsonString();
 
     private static TensorProto Floats(string name, Tensor t)
     {

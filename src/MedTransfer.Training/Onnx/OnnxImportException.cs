@@ -20,6 +20,9 @@ public enum OnnxImportError
 
     /// <summary>The model file was not found where it was looked for.</summary>
     ModelNotFound,
+
+    /// <summary>The feature node named in the import options is not a node or value of the graph.</summary>
+    FeatureNodeNotFound,
 }
 
 /// <summary>

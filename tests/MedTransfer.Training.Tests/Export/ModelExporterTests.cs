@@ -1,9 +1,11 @@
 using System.Text.Json;
 using Google.Protobuf;
+using MedTransfer.Training.Backbones;
 using MedTransfer.Training.Configuration;
 using MedTransfer.Training.Export;
 using MedTransfer.Training.Models;
 using MedTransfer.Training.Onnx;
+using MedTransfer.Training.Tests.Backbones;
 using MedTransfer.Training.Tests.Runtime;
 using static TorchSharp.torch;
 
@@ -56,5 +58,51 @@ public sealed class ModelExporterTests
         Assert.Equal(ModelExporter.Format, meta.RootElement.GetProperty("format").GetString());
         Assert.Equal("abnormal", meta.RootElement.GetProperty("classes")[1].GetString());
         Assert.Equal("xray", meta.RootElement.GetProperty("recipe").GetProperty("kind").GetString());
+    }
+
+    [Theory]
+    [InlineData(3, 3, "bottleneck")] // ImageNet convention, RGB input
+    [InlineData(1, 3, "linear")]     // grey recipe output into a 3-channel model
+    [InlineData(3, 1, "linear")]     // RGB input into a 1-channel, TorchXRayVision-like model
+    public void ExportedImportedBackbone_CarriesItsInputConvention_AndMatchesTorchSharp(int inputChannels, int modelChannels, string head)
+    {
+        InputConvention convention = modelChannels == 1 ? new InputConvention(1, -1024, 1024, [0], [1]) : InputConvention.ImageNet;
+        var model1 = Onnx.TestGraphs.MobileDenseNet();
+        if (modelChannels == 1)
+        {
+            // The same network with a one-channel stem.
+            model1.Graph.Input[0].Type.TensorType.Shape.Dim[1].DimValue = 1;
+            global::Onnx.TensorProto stem = model1.Graph.Initializer.First(t => t.Name == model1.Graph.Node.First(n => n.OpType == "Conv").Input[1]);
+            float[] w = [.. stem.FloatData];
+            stem.FloatData.Clear();
+            stem.FloatData.AddRange(w.Where((_, i) => (i / 9) % 3 == 0));
+            stem.Dims[1] = 1;
+        }
+
+        using TransferModel model = TransferModel.Create(ImportedBackbones.MobileDenseNet(convention, model1), head, 8, 2, 5);
+        model.train();
+        using (var scope = NewDisposeScope())
+        using (no_grad())
+        {
+            model.forward(rand(4, inputChannels, 32, 32));
+        }
+
+        model.eval();
+        var random = new Random(6);
+        float[] input = [.. Enumerable.Range(0, 3 * inputChannels * 32 * 32).Select(_ => (float)random.NextDouble())];
+        float[] expected;
+        using (var scope = NewDisposeScope())
+        using (no_grad())
+        {
+            expected = model.forward(tensor(input, [3, inputChannels, 32, 32])).contiguous().data<float>().ToArray();
+        }
+
+        byte[] bytes = ModelExporter.Build(model, s_meta, inputChannels).ToByteArray();
+        using var runner = new OnnxRuntimeRunner(bytes, threads: 1);
+        float[] logits = runner.Run("image", input, [3, inputChannels, 32, 32])["logits"].Values;
+        double max = expected.Zip(logits).Max(p => Math.Abs(p.First - p.Second));
+        Assert.True(max <= 1e-4 * Math.Max(1, expected.Max(Math.Abs)), $"logits max |Δ| {max}");
+        using JsonDocument backbone = JsonDocument.Parse(runner.Metadata[ModelExporter.BackboneMetadataKey]);
+        Assert.Equal(modelChannels, backbone.RootElement.GetProperty("input").GetProperty("channels").GetInt32());
     }
 }

@@ -148,7 +148,7 @@ public sealed class OnnxGraphModuleTests
     {
         var g = new TestGraphs();
         g.Input("x", 1, 3, 16, 16).Output("y");
-        g.Node("Conv", ["x", g.Weights(4, 3, 3, 3)], ["a"], Ints("pads", 1, 1, 1, 1));
+        g.Node("Conv", ["x", g.Weights(4, 3, 3, 3)], ["a"], Ints("strides", 2, 2), Ints("pads", 1, 1, 1, 1));
         g.Node("Conv", ["a", g.Weights(8, 4, 3, 3)], ["b"], Ints("strides", 2, 2), Ints("pads", 1, 1, 1, 1));
         g.Node("BatchNormalization", ["b", g.Weights(8), g.Weights(8), g.Weights(8), g.Positive(8)], ["c"]);
         g.Node("Conv", ["c", g.Weights(8, 8, 1, 1)], ["d"], Ints("strides", 2, 2));
@@ -156,7 +156,9 @@ public sealed class OnnxGraphModuleTests
         g.Node("Flatten", ["e"], ["f"]);
         g.Node("Gemm", ["f", g.Weights(2, 8)], ["y"], Int("transB", 1));
         using OnnxGraphModule m = OnnxGraphModule.Import(g.Build());
+        // Named by output stride (2 → stem, 4 → stage1, 8 → stage2), the same for every architecture.
         Assert.Equal(["stem", "stage1", "stage2", "head"], m.Stages.Select(s => s.Name));
+        Assert.Equal([2, 4, 8, 0], m.Stages.Select(s => s.OutputStride));
         Assert.Equal(["stem_conv1.weight"], m.Stages[0].ParameterNames);
         Assert.Equal(["stage1_conv1.weight", "stage1_bn1.weight", "stage1_bn1.bias"], m.Stages[1].ParameterNames);
         Assert.Equal(["head_fc1.weight"], m.Stages[3].ParameterNames);
@@ -176,19 +178,25 @@ public sealed class OnnxGraphModuleTests
         g.Node("Flatten", ["d"], ["e"]);
         g.Node("Gemm", ["e", g.Weights(2, 3), g.Weights(2)], ["y"], Int("transB", 1));
         using OnnxGraphModule m = OnnxGraphModule.Import(g.Build());
+        foreach (BatchNormNode bn in m.BatchNorms)
+        {
+            bn.Momentum = 0; // keep running statistics fixed while probing
+        }
+
+        AssertGradientsMatchFiniteDifferences(m, [2, 2, 6, 6]);
+    }
+
+    /// <summary>Autograd gradients of Σ y² in float64 against central differences, for the first values of every parameter.</summary>
+    internal static void AssertGradientsMatchFiniteDifferences(OnnxGraphModule m, long[] shape)
+    {
         m.to(ScalarType.Float64);
         m.train();
         var r = new Random(5);
-        using Tensor x = tensor(Enumerable.Range(0, 144).Select(_ => r.NextDouble() - 0.5).ToArray(), [2, 2, 6, 6]);
+        using Tensor x = tensor(Enumerable.Range(0, (int)shape.Aggregate(1L, (a, b) => a * b)).Select(_ => r.NextDouble() - 0.5).ToArray(), shape);
         double Loss()
         {
             using var scope = NewDisposeScope();
             return m.forward(x).pow(2).sum().item<double>();
-        }
-
-        foreach (BatchNormNode bn in m.BatchNorms)
-        {
-            bn.Momentum = 0; // keep running statistics fixed while probing
         }
 
         using (var scope = NewDisposeScope())
