@@ -97,8 +97,9 @@ public sealed class ProtocolFieldCoverageTests
         ["adaptation.dan.trade_off"] = Translation,
         ["adaptation.dan.kernel_alphas"] = Translation,
         ["adaptation.coral.trade_off"] = Translation,
+        ["adaptation.shot.beta"] = Translation,
         ["baselines"] = "SweepPlan items; scratch → a scratch backbone (SweepTests, TrainerSettingsTests)",
-        ["selection"] = "CheckpointChoice.Select over each run's candidates (CheckpointChoiceTests)",
+        ["selection"] = "SelectionRules over each run's candidates and across runs (SelectionTests, CheckpointSelectionTests)",
         ["evaluation.bootstrap"] = "ComparisonStage and OutputStage bootstrap options (RunStrategyTests)",
         ["evaluation.ci"] = "ComparisonStage and OutputStage bootstrap options (RunStrategyTests)",
         ["evaluation.subgroups"] = "OutputStage prediction rows → subgroup metrics; unknown columns refused (TrainerSettingsTests, RunCommandTests)",
@@ -122,7 +123,7 @@ public sealed class ProtocolFieldCoverageTests
             Directory.CreateDirectory(Path.Combine(dir, "images"));
             File.WriteAllText(Path.Combine(dir, "labels.csv"), "id,label,site\n");
             const string Common = "name: p\ndata: {modality: MOD, source: images, labels: labels.csv, source_sites: [A], target_sites: [B]}\n" +
-                "training: {early_stopping: {signal: im}}\nadaptation: {methods: [dann, cdan, mcc, dan, coral]}\n";
+                "training: {early_stopping: {signal: im}}\nadaptation: {methods: [dann, cdan, mcc, dan, coral, shot]}\n";
             ExperimentProtocol xray = ProtocolLoader.Parse(Common.Replace("MOD", "xray", StringComparison.Ordinal), dir);
             ExperimentProtocol mri = ProtocolLoader.Parse(Common.Replace("MOD", "mri", StringComparison.Ordinal), dir);
             var fields = new SortedSet<string>(StringComparer.Ordinal);

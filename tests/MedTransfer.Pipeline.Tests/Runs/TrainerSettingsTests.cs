@@ -64,6 +64,7 @@ public sealed class TrainerSettingsTests : IDisposable
         { "adaptation: {methods: [cdan], cdan: {randomized_dim: 128}}", "cdan", "adaptation.randomized_dim", "128" },
         { "adaptation: {methods: [mcc], mcc: {temperature: 3}}", "mcc", "adaptation.temperature", "3" },
         { "adaptation: {methods: [dan], dan: {kernel_alphas: [1, 2]}}", "dan", "adaptation.kernel_alphas", "1,2" },
+        { "adaptation: {methods: [shot], shot: {beta: 0.1}}", "shot", "adaptation.shot_beta", "0.1" },
         { "preprocessing: {xray: {size: 96}}", "source-only", "image_size", "96" },
         { "baselines: [source-only, scratch]", "scratch", "backbone", "resnet18-scratch" },
         { "baselines: [source-only, scratch]", "scratch", "adaptation.method", "source-only" },
@@ -114,6 +115,8 @@ public sealed class TrainerSettingsTests : IDisposable
     [InlineData("model: {strategy: feature-extraction, trainable_from: stage3}", "model.trainable_from", "feature-extraction freezes the whole backbone")]
     [InlineData("model: {strategy: full, trainable_from: head}", "model.trainable_from", "use strategy feature-extraction")]
     [InlineData("model: {strategy: feature-extraction}\nadaptation: {methods: [dann, mcc]}", "model.head", "dann align features")]
+    [InlineData("model: {strategy: feature-extraction}\nadaptation: {methods: [shot]}", "model.head", "shot align features")]
+    [InlineData("adaptation: {methods: [shot], shot: {trade_off: 2}}", "adaptation.shot.trade_off", "trade_off")]
     [InlineData("training: {dann_gamma: 3}", "training.dann_gamma", "only the dann schedule uses dann_gamma")]
     [InlineData("model: {classes: 3}", "model.classes", "only 2 classes are supported")]
     [InlineData("evaluation: {subgroups: [sex, hair_colour]}", "evaluation.subgroups[1]", "not a subgroup column")]
@@ -176,6 +179,7 @@ public sealed class TrainerSettingsTests : IDisposable
         "adaptation.width/trade_off" => $"{Invariant(c.Adaptation.DiscriminatorWidth)}/{Invariant(c.Adaptation.TradeOff)}",
         "adaptation.randomized_dim" => Invariant(c.Adaptation.CdanRandomizedDim),
         "adaptation.temperature" => Invariant(c.Adaptation.Temperature),
+        "adaptation.shot_beta" => Invariant(c.Adaptation.ShotBeta),
         "adaptation.kernel_alphas" => string.Join(",", c.Adaptation.KernelAlphas.Select(Invariant)),
         "adaptation.method" => c.Adaptation.Method,
         "image_size" => Invariant(c.ImageSize),

@@ -16,7 +16,7 @@ public sealed class AdaptationMethodsTests
     public void Names_AreTheStableLowercaseSet()
     {
         Assert.Equal(
-            ["source-only", "target-only", "dann", "cdan", "cdan-e", "dan", "jan", "coral", "mcc", "entropy", "adabn"],
+            ["source-only", "target-only", "dann", "cdan", "cdan-e", "dan", "jan", "coral", "mcc", "entropy", "adabn", "shot"],
             AdaptationMethods.Names);
     }
 
