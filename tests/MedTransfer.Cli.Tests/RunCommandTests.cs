@@ -55,7 +55,11 @@ public sealed class RunCommandTests
         Assert.DoesNotContain("note:", error, StringComparison.Ordinal);
         using (JsonDocument doc = JsonDocument.Parse(output))
         {
-            Assert.Equal("dann", doc.RootElement.GetProperty("SelectedMethod").GetString());
+            // The model is picked across every (method, seed, checkpoint) by the protocol's rule, never target-only.
+            string? selected = doc.RootElement.GetProperty("SelectedMethod").GetString();
+            Assert.Contains(selected, new[] { "source-only", "dann" });
+            Assert.Equal(selected, doc.RootElement.GetProperty("selected").GetProperty("Method").GetString());
+            Assert.False(doc.RootElement.GetProperty("selected").GetProperty("IsOracle").GetBoolean());
             Assert.Equal(2, doc.RootElement.GetProperty("summary").GetArrayLength());
         }
 
@@ -151,6 +155,16 @@ public sealed class RunCommandTests
 /// <summary>Helpers for comparing run folders.</summary>
 internal static class RunFolders
 {
+    /// <summary>The weights a (method, seed) run kept: its chosen candidate's snapshot, at the step results.json names.</summary>
+    public static string KeptCheckpoint(string runFolder, string method, int seed)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(runFolder, "results.json")));
+        long step = doc.RootElement.GetProperty("run").GetProperty("runs").EnumerateArray()
+            .Single(r => r.GetProperty("method").GetString() == method && r.GetProperty("seed").GetInt32() == seed)
+            .GetProperty("selectedStep").GetInt64();
+        return Path.Combine(runFolder, "checkpoints", $"{method}.seed-{seed}", "candidates", $"snapshot-{step:D8}.ckpt");
+    }
+
     /// <summary>results.json without wall-clock fields and paths.</summary>
     public static string Numbers(string runFolder)
     {

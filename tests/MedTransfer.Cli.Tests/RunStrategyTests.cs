@@ -49,7 +49,7 @@ public sealed class RunStrategyTests
         // The kept weights of the DANN run against the pretrained backbone.
         using TransferModel pretrained = TransferModel.Create(new FineTuneConfig { ImageSize = 32, Head = "bottleneck" });
         Dictionary<string, Tensor> start = pretrained.state_dict();
-        Checkpoint kept = CheckpointFile.Load(Path.Combine(run, "checkpoints", "dann.seed-7", "model.ckpt"));
+        Checkpoint kept = CheckpointFile.Load(RunFolders.KeptCheckpoint(run, "dann", 7));
         string[] stages = [.. pretrained.BackboneStages().Select(s => s.Stage)];
         bool Kept(string stage) => kept.Model.Keys.Any(k => k.StartsWith($"features.backbone.graph.{stage}_", StringComparison.Ordinal));
         bool Moved(string stage) => kept.Model.Where(k => k.Key.StartsWith($"features.backbone.graph.{stage}_", StringComparison.Ordinal)).Any(k => !k.Value.eq(start[k.Key]).all().item<bool>());
@@ -86,7 +86,7 @@ public sealed class RunStrategyTests
             Assert.True(code == 0, error);
             using TransferModel pretrained = TransferModel.Create(new FineTuneConfig { ImageSize = 32, Head = "bottleneck" });
             Dictionary<string, Tensor> start = pretrained.state_dict();
-            Checkpoint kept = CheckpointFile.Load(Path.Combine(run, "checkpoints", "source-only.seed-7", "model.ckpt"));
+            Checkpoint kept = CheckpointFile.Load(RunFolders.KeptCheckpoint(run, "source-only", 7));
             return Math.Sqrt(kept.Model.Where(k => k.Key.StartsWith("features.backbone.", StringComparison.Ordinal) && k.Key.EndsWith(".weight", StringComparison.Ordinal))
                 .Sum(k => k.Value.sub(start[k.Key]).pow(2).sum().item<float>()));
         }
@@ -124,6 +124,43 @@ public sealed class RunStrategyTests
         JsonElement bootstrap = r.GetProperty("evaluation").GetProperty("provenance").GetProperty("bootstrap");
         Assert.Equal(150, bootstrap.GetProperty("resamples").GetInt32());
         Assert.Equal(0.8, bootstrap.GetProperty("confidence").GetDouble());
+    }
+
+    [Fact]
+    public void Run_TransductiveEnsv_EveryMethodIncludingShot_SelectsAcrossRuns_AndAuditsTheValidators()
+    {
+        string run = Path.Combine(TestPaths.NewTempDirectory(), "run");
+        string protocol = Tiny("  strategy: feature-extraction\n", t =>
+        {
+            t = TestText.Replace(t, "methods: [dann]", "methods: [dann, cdan, coral, mcc, adabn, shot]\n  shot: {beta: 0.3}");
+            t = TestText.Replace(t, "baselines: [source-only]", "baselines: [source-only, target-only]");
+            t = TestText.Replace(t, "selection: im", "selection: ensv");
+            return TestText.Replace(t, "per_site: true}", "per_site: true, target: transductive}");
+        });
+
+        (int code, string output, string error) = CliRunner.Run("run", protocol, "--out", run, "--device", "cpu");
+
+        Assert.True(code == 0, error + output);
+        using JsonDocument results = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "results.json")));
+        JsonElement r = results.RootElement.GetProperty("run");
+        string[] methods = [.. r.GetProperty("runs").EnumerateArray().Select(x => x.GetProperty("method").GetString()!)];
+        Assert.Equal(["source-only", "target-only", "dann", "cdan", "coral", "mcc", "adabn", "shot"], methods);
+
+        // One pick across every (method, seed, checkpoint), never the target-only baseline, by the protocol's rule.
+        JsonElement selected = r.GetProperty("selected");
+        Assert.NotEqual("target-only", selected.GetProperty("method").GetString());
+        Assert.StartsWith("ensv", selected.GetProperty("rule").GetString(), StringComparison.Ordinal);
+        Assert.False(selected.GetProperty("isOracle").GetBoolean());
+
+        // The audit judges every validator with the target labels and marks the protocol's rule.
+        JsonElement[] audit = [.. r.GetProperty("audit").GetProperty("validators").EnumerateArray()];
+        Assert.Contains(audit, a => a.GetProperty("validator").GetString() == "ensv" && a.GetProperty("isProtocolRule").GetBoolean());
+        Assert.All(audit, a => Assert.True(a.GetProperty("regret").GetDouble() >= 0));
+
+        // Transductive: every target image is evaluated, so predictions hold all of site C as test rows.
+        string[] rows = File.ReadAllLines(Path.Combine(run, "predictions.csv"));
+        Assert.Equal(100, rows.Skip(1).Select(l => l.Split(',')).Count(c => c[4] == "C" && c[5] == "test"));
+        Assert.Contains("transductive", File.ReadAllText(Path.Combine(run, "report.html")), StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]

@@ -161,6 +161,7 @@ internal static class RunCommand
                 r.Device,
                 r.SelectedMethod,
                 r.SelectedSeed,
+                selected = r.Selected,
                 summary = r.Summary,
                 negativeTransfer = r.NegativeTransfer.Select(n => new { n.Method, baseline = n.Result.Baseline, gap = n.Result.Gap.Value, lower = n.Result.Gap.Lower, upper = n.Result.Gap.Upper, verdict = n.Result.Verdict.ToString() }),
                 folder = outcome.OutputDirectory,

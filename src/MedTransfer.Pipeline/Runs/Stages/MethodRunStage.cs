@@ -86,10 +86,12 @@ internal sealed record ItemResult
 }
 
 /// <summary>
-/// Stage 3 of a run: every (method, seed) work item through the one trainer, its checkpoint chosen by the protocol's
-/// rule (then AdaBN for the adabn method), scored, and kept. Each item lives in <c>checkpoints/METHOD.seed-N/</c>:
-/// while it trains, <c>work/</c> holds its resumable <c>last.ckpt</c> and candidate snapshots; when it ends,
-/// <c>model.ckpt</c> (the tensors training changed) and <c>result.json</c> (written last, atomically) replace them.
+/// Stage 3 of a run: every (method, seed) work item through the one trainer, every candidate checkpoint scored, and
+/// the run's own choice by the protocol's rule (then AdaBN for the adabn method). Each item lives in
+/// <c>checkpoints/METHOD.seed-N/</c>: while it trains, <c>work/</c> holds its resumable <c>last.ckpt</c> and candidate
+/// snapshots; when it ends, <c>candidates/snapshot-STEP.ckpt</c> (the tensors training changed, one file per candidate)
+/// and <c>result.json</c> (written last, atomically) replace them. SHOT items start from the same seed's source-only
+/// choice, so the baselines run first.
 /// A rerun into the same folder keeps finished items and resumes the unfinished one from its last checkpoint, so on
 /// CPU the results equal an uninterrupted run's.
 /// </summary>
@@ -180,10 +182,14 @@ internal sealed class MethodRunStage
         }
     }
 
-    /// <summary>Removes every candidate's weights but those of <paramref name="keep"/>'s candidate at <paramref name="step"/> (after the selection across runs).</summary>
-    public void KeepOnly(IReadOnlyList<ItemResult> items, ItemResult keep, long step)
+    /// <summary>
+    /// After the selection across runs, removes the weights of every candidate but each run's own choice and the
+    /// selected model (<paramref name="keep"/> at <paramref name="step"/>): each run's kept model stays loadable,
+    /// e.g. as the start of a later source-free adaptation, without keeping every snapshot on disk.
+    /// </summary>
+    public void KeepChosen(IReadOnlyList<ItemResult> items, ItemResult keep, long step)
     {
-        string kept = CandidatePath(keep, step);
+        var kept = new HashSet<string>(items.Select(i => Path.GetFullPath(CandidatePath(i, i.Chosen.Step))).Append(Path.GetFullPath(CandidatePath(keep, step))), StringComparer.Ordinal);
         foreach (ItemResult item in items)
         {
             string dir = Path.Combine(ItemFolder(item.Method, item.Seed), CandidateFolder);
@@ -194,7 +200,7 @@ internal sealed class MethodRunStage
 
             foreach (string file in Directory.EnumerateFiles(dir, "*.ckpt"))
             {
-                if (!string.Equals(Path.GetFullPath(file), Path.GetFullPath(kept), StringComparison.Ordinal))
+                if (!kept.Contains(Path.GetFullPath(file)))
                 {
                     File.Delete(file);
                 }
@@ -300,6 +306,15 @@ internal sealed class MethodRunStage
     {
         ImageSet all = _sets.TargetTest;
         int[] fold = PatientFolds(all, Folds, _protocol.Data.Split.Seed);
+
+        // The folds have no validation partition: early stopping on a validation signal cannot run inside them, and
+        // the rule below says so. Label-free signals use the fold's own training images, as target-only always does.
+        bool validationSignal = config.EarlyStopping is { Signal: SignalNames.ValidationAuroc or SignalNames.ValidationLoss };
+        if (validationSignal)
+        {
+            config = config with { EarlyStopping = null };
+        }
+
         var margins = new double[all.Count];
         TrainingCurves? curves = null;
         long steps = 0;
@@ -313,7 +328,7 @@ internal sealed class MethodRunStage
             }
 
             using TransferModel model = TransferModel.Create(config);
-            TrainingOutcome outcome = Fit(item, config, model, new TrainingData(train), Path.Combine(folder, string.Create(CultureInfo.InvariantCulture, $"fold-{f + 1}")), index, total, ct);
+            TrainingOutcome outcome = Fit(item, config, model, new TrainingData(train, null, train), Path.Combine(folder, string.Create(CultureInfo.InvariantCulture, $"fold-{f + 1}")), index, total, ct);
             try
             {
                 BackboneCut? cut = model.Features.Backbone.CutBefore(config.EffectiveTrainableFrom);
@@ -347,7 +362,7 @@ internal sealed class MethodRunStage
             TargetTestMargins = margins,
             TargetTestAuroc = labels.Contains(0) && labels.Contains(1) ? Auroc.Compute(margins, labels) : double.NaN,
         };
-        string rule = string.Create(CultureInfo.InvariantCulture, $"{Folds}-fold cross-validation over target patients: each image scored by the fold model that never saw it (last step of each fold)");
+        string rule = string.Create(CultureInfo.InvariantCulture, $"{Folds}-fold cross-validation over target patients: each image scored by the fold model that never saw it ({(config.EarlyStopping is null ? "last step of each fold" : "each fold's early-stopping best")}{(validationSignal ? "; early stopping off: the folds have no validation partition" : string.Empty)})");
         var result = new ItemResult
         {
             Method = item.MethodName,

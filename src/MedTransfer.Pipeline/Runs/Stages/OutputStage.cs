@@ -150,7 +150,7 @@ internal static class OutputStage
             outputs["report.html"] = Sha256(reportPath);
         }
 
-        input.Methods.KeepOnly(input.Items, item, chosen.Step);
+        input.Methods.KeepChosen(input.Items, item, chosen.Step);
         folder.MarkComplete(protocol.ComputeHash(), outputs);
         progress?.Report(new RunProgress("report", 1, 1, reportPath ?? resultsPath));
         return new RunOutcome(results, evaluation, rows, quarantine, folder.Root, reportPath, warnings);
