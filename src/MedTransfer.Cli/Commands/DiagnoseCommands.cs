@@ -4,6 +4,7 @@ using System.Text.Json;
 using MedTransfer.Pipeline.Diagnose;
 using MedTransfer.Pipeline.DicomWeb;
 using MedTransfer.Pipeline.Ingest;
+using MedTransfer.Pipeline.Runs;
 using MedTransfer.Pipeline.Sharding;
 using Spectre.Console;
 
@@ -19,7 +20,7 @@ internal static class DiagnoseCommands
 
     public static Command Diagnose(IAnsiConsole console, TextWriter output, TextWriter error)
     {
-        var model = new Option<string>("--model") { Description = "RUN_DIR (uses RUN_DIR/model/model.onnx) or MODEL.onnx.", Required = true };
+        var model = new Option<string>("--model") { Description = "RUN_DIR (uses RUN_DIR/model/model.onnx; the run must be complete, and its model the one the run finished with) or MODEL.onnx.", Required = true };
         var input = new Option<string>("--input") { Description = "A folder of DICOM files (recursive) or a DICOMweb root URL (http[s]://host/dicom-web).", Required = true };
         var outDir = new Option<DirectoryInfo>("--out") { Description = "Output folder: predictions.csv, quarantine.jsonl, summary.json and the journal that makes the run resumable.", Required = true };
         var shard = new Option<string?>("--shard") { Description = "Do only shard i/n of the studies (by study key), e.g. 2/8; merge the shard folders with `medtransfer merge`. Needs --key-file." };
@@ -100,6 +101,8 @@ internal static class DiagnoseCommands
                 return CliApp.ExitCodes.Usage;
             }
 
+            // The model first: an unusable --model (e.g. an unfinished run folder) is refused before anything is written into OUT.
+            using DiagnosisModel loaded = DiagnosisModel.Load(parse.GetValue(model)!, parse.GetValue(threads));
             StudyPseudonyms pseudonyms;
             try
             {
@@ -115,7 +118,6 @@ internal static class DiagnoseCommands
             using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
             var webOptions = new DicomWebClientOptions { Timeout = TimeSpan.FromSeconds(seconds), Progress = new LineProgress(error) };
             DicomWebClient? client = web ? new DicomWebClient(http, url!, webOptions) : null;
-            using DiagnosisModel loaded = DiagnosisModel.Load(parse.GetValue(model)!, parse.GetValue(threads));
             var options = new DiagnosisOptions
             {
                 OutputDirectory = folder,
@@ -321,6 +323,12 @@ internal static class DiagnoseCommands
         try
         {
             return body();
+        }
+        catch (RunFolderException ex)
+        {
+            // A --model run folder that is unfinished or was changed after it finished: the argument is wrong, not the machine.
+            error.WriteLine($"error: {ex.Message}");
+            return CliApp.ExitCodes.Usage;
         }
         catch (Exception ex) when (ex is ModelLoadException or DiagnosisException or DicomWebException or IOException or UnauthorizedAccessException or FormatException)
         {
