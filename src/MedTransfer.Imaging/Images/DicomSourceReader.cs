@@ -11,7 +11,7 @@ namespace MedTransfer.Imaging.Images;
 /// (modality LUT → VOI when asked and present → MONOCHROME1 inversion, in the order of PS3.3 C.11) with the pixel
 /// spacing of Pixel Spacing (0028,0030), else Imager Pixel Spacing (0018,1164); NaN when neither is present.
 /// </summary>
-public static class DicomSourceReader
+internal static class DicomSourceReader
 {
     /// <summary>Reads frame <paramref name="frame"/> of <paramref name="file"/>.</summary>
     /// <param name="file">An opened DICOM file.</param>
