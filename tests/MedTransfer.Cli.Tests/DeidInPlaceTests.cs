@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using MedTransfer.Pipeline.Ingest;
+using MedTransfer.Bench.Ingest;
 using MedTransfer.Testing;
 
 namespace MedTransfer.Cli.Tests;

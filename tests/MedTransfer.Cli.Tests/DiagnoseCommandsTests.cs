@@ -39,7 +39,8 @@ public sealed class DiagnoseCommandsTests : IDisposable
         Assert.Equal(13, summary.RootElement.GetProperty("studies").GetInt32());
         Assert.Equal(4, summary.RootElement.GetProperty("quarantined").GetInt32());
         Assert.Equal(14, File.ReadAllLines(Path.Combine(outDir, DiagnosisOutputs.PredictionsFile)).Length);
-        Assert.True(File.Exists(Path.Combine(outDir, StudyPseudonyms.DefaultKeyFileName)));
+        Assert.True(File.Exists(Path.Combine(outDir, StudyPseudonyms.PrivateFolderName, StudyPseudonyms.DefaultKeyFileName)));
+        Assert.False(File.Exists(Path.Combine(outDir, StudyPseudonyms.DefaultKeyFileName)));
     }
 
     [Fact]

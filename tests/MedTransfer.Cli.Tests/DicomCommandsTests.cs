@@ -1,6 +1,6 @@
 using System.Text.Json;
+using MedTransfer.Bench.Ingest;
 using MedTransfer.Dicom;
-using MedTransfer.Pipeline.Ingest;
 using MedTransfer.Testing;
 
 namespace MedTransfer.Cli.Tests;

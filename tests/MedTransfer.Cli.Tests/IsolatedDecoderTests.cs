@@ -1,3 +1,4 @@
+using MedTransfer.Bench.Ingest;
 using MedTransfer.Pipeline.Ingest;
 using MedTransfer.Testing;
 

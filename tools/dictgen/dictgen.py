@@ -33,6 +33,9 @@ VALID_VRS = {
     "AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS", "LO", "LT", "OB", "OD", "OF", "OL", "OV",
     "OW", "PN", "SH", "SL", "SQ", "SS", "ST", "SV", "TM", "UC", "UI", "UL", "UN", "UR", "US", "UT", "UV",
 }
+# Files named *.Generated.cs are compiled as generated code, whose nullable context is off unless the file turns it
+# on; without it their public members would have no nullability (and the public-API lists could not describe them).
+NULLABLE = "#nullable enable\n"
 KEYWORD = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 TAG_PATTERN = re.compile(r"^[0-9A-Fx]{8}$")
 
@@ -124,7 +127,7 @@ def header(source_path, raw, edition):
 
 
 def render_table(source_path, raw, edition, lines):
-    out = [header(source_path, raw, edition), "namespace MedTransfer.Dicom;\n", "\n"]
+    out = [header(source_path, raw, edition), NULLABLE, "namespace MedTransfer.Dicom;\n", "\n"]
     out.append("public static partial class DicomDictionary\n{\n")
     out.append("    /// <summary>The edition of DICOM PS3.6 the table was generated from.</summary>\n")
     out.append(f'    public const string StandardEdition = "{edition}";\n\n')
@@ -155,7 +158,7 @@ def first_member(tag, exact):
 
 def render_tags(source_path, raw, edition, rows):
     exact = {r[0] for r in rows if "x" not in r[0]}
-    out = [header(source_path, raw, edition), "namespace MedTransfer.Dicom;\n", "\n"]
+    out = [header(source_path, raw, edition), NULLABLE, "namespace MedTransfer.Dicom;\n", "\n"]
     out.append("public static partial class Tag\n{\n")
     for tag, vr, vm, name, retired, keyword in rows:
         if retired or not keyword:

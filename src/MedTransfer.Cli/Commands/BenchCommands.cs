@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using MedTransfer.Bench.Ingest;
 using MedTransfer.Imaging.Normalization;
 using MedTransfer.Imaging.Resampling;
 using MedTransfer.Pipeline.Ingest;

@@ -1,9 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Text.Json;
 using MedTransfer.Pipeline.Diagnose;
 using MedTransfer.Pipeline.DicomWeb;
 using MedTransfer.Pipeline.Ingest;
+using MedTransfer.Pipeline.Runs;
 using MedTransfer.Pipeline.Sharding;
 using Spectre.Console;
 
@@ -19,11 +21,16 @@ internal static class DiagnoseCommands
 
     public static Command Diagnose(IAnsiConsole console, TextWriter output, TextWriter error)
     {
-        var model = new Option<string>("--model") { Description = "RUN_DIR (uses RUN_DIR/model/model.onnx) or MODEL.onnx.", Required = true };
+        var model = new Option<string>("--model") { Description = "RUN_DIR (uses RUN_DIR/model/model.onnx; the run must be complete, and its model the one the run finished with) or MODEL.onnx.", Required = true };
         var input = new Option<string>("--input") { Description = "A folder of DICOM files (recursive) or a DICOMweb root URL (http[s]://host/dicom-web).", Required = true };
         var outDir = new Option<DirectoryInfo>("--out") { Description = "Output folder: predictions.csv, quarantine.jsonl, summary.json and the journal that makes the run resumable.", Required = true };
         var shard = new Option<string?>("--shard") { Description = "Do only shard i/n of the studies (by study key), e.g. 2/8; merge the shard folders with `medtransfer merge`. Needs --key-file." };
-        var keyFile = new Option<FileInfo?>("--key-file") { Description = "Secret pseudonym key (hex). Default: OUT/pseudonym.key, created on first run. Shards of one run must share one key file." };
+        var keyFile = new Option<FileInfo?>("--key-file")
+        {
+            Description = $"Secret pseudonym key (hex, at least 32 digits). Default: ${StudyPseudonyms.EnvironmentVariable}, else a key generated on the first run " +
+                $"in OUT/{StudyPseudonyms.PrivateFolderName}/ (never among the shareable outputs; never share that folder). Shards of one run must share one key: " +
+                $"pass the same --key-file (or set ${StudyPseudonyms.EnvironmentVariable}) for every shard.",
+        };
         var threads = new Option<int>("--threads") { Description = "Threads for decoding and inference.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var batch = new Option<int>("--batch") { Description = "Studies per inference batch.", DefaultValueFactory = _ => 32 };
         var identifiers = new Option<bool>("--include-identifiers") { Description = "Add the Study Instance UID column and show relative paths as they are (both are, or may hold, identifiers). Off by default: outputs carry keyed pseudonyms and path hashes only." };
@@ -67,9 +74,9 @@ internal static class DiagnoseCommands
             }
 
             FileInfo? key = parse.GetValue(keyFile);
-            if (spec.Count > 1 && key is null)
+            if (spec.Count > 1 && key is null && string.IsNullOrEmpty(Environment.GetEnvironmentVariable(StudyPseudonyms.EnvironmentVariable)))
             {
-                error.WriteLine("error: --shard needs --key-file: every shard must pseudonymise with the same key (create one with: openssl rand -hex 32 > key.hex).");
+                error.WriteLine($"error: --shard needs --key-file (or ${StudyPseudonyms.EnvironmentVariable}): every shard must pseudonymise with the same key (create one with: openssl rand -hex 32 > key.hex).");
                 return CliApp.ExitCodes.Usage;
             }
 
@@ -100,22 +107,32 @@ internal static class DiagnoseCommands
                 return CliApp.ExitCodes.Usage;
             }
 
+            // The model first: an unusable --model (e.g. an unfinished run folder) is refused before anything is written into OUT.
+            using DiagnosisModel loaded = DiagnosisModel.Load(parse.GetValue(model)!, parse.GetValue(threads));
             StudyPseudonyms pseudonyms;
+            string privateFolder = Path.Combine(folder, StudyPseudonyms.PrivateFolderName);
             try
             {
-                pseudonyms = key is null
-                    ? StudyPseudonyms.LoadOrCreate(Path.Combine(folder, StudyPseudonyms.DefaultKeyFileName))
-                    : StudyPseudonyms.Load(key.FullName);
+                if (key is null && MoveKeyOutOfTheSharedOutputs(folder, privateFolder) is { } moved)
+                {
+                    error.WriteLine($"warning: {moved}");
+                }
+
+                pseudonyms = StudyPseudonyms.Resolve(key?.FullName, privateFolder, out string? keyWarning);
+                if (keyWarning is not null)
+                {
+                    error.WriteLine($"warning: {keyWarning}");
+                }
             }
             catch (FormatException ex)
             {
                 error.WriteLine($"error: {ex.Message}");
                 return CliApp.ExitCodes.Usage;
             }
+
             using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
             var webOptions = new DicomWebClientOptions { Timeout = TimeSpan.FromSeconds(seconds), Progress = new LineProgress(error) };
             DicomWebClient? client = web ? new DicomWebClient(http, url!, webOptions) : null;
-            using DiagnosisModel loaded = DiagnosisModel.Load(parse.GetValue(model)!, parse.GetValue(threads));
             var options = new DiagnosisOptions
             {
                 OutputDirectory = folder,
@@ -201,7 +218,9 @@ internal static class DiagnoseCommands
                 int n = Math.Max(1, parse.GetValue(threads));
                 using DiagnosisModel loaded = DiagnosisModel.Load(parse.GetValue(model)!, n);
                 var options = new DiagnosisOptions { OutputDirectory = temp, Threads = n, BatchSize = Math.Max(1, parse.GetValue(batch)) };
-                DiagnosisRunResult r = DiagnosisRunner.Run(loaded, new FolderStudySource(parse.GetValue(dir)!.FullName), StudyPseudonyms.LoadOrCreate(Path.Combine(temp, StudyPseudonyms.DefaultKeyFileName)), options);
+                // A throwaway key: the measurement's outputs are deleted with its folder.
+                var pseudonyms = new StudyPseudonyms(RandomNumberGenerator.GetBytes(32));
+                DiagnosisRunResult r = DiagnosisRunner.Run(loaded, new FolderStudySource(parse.GetValue(dir)!.FullName), pseudonyms, options);
                 if (parse.GetValue(json))
                 {
                     output.WriteLine(JsonSerializer.Serialize(new { studies = r.Processed, seconds = r.Seconds, studiesPerSecond = r.StudiesPerSecond, threads = n, quarantined = r.Totals.Quarantined }, _json));
@@ -222,6 +241,25 @@ internal static class DiagnoseCommands
             }
         }));
         return command;
+    }
+
+    /// <summary>
+    /// Output folders of earlier versions kept the generated key at OUT/pseudonym.key, among the files people share. It is
+    /// moved into the private part, so a resume keeps its pseudonyms (the journal records the key's fingerprint) and
+    /// the shareable part no longer holds the secret. Returns what was done, or null when there was nothing to move.
+    /// </summary>
+    private static string? MoveKeyOutOfTheSharedOutputs(string folder, string privateFolder)
+    {
+        string old = Path.Combine(folder, StudyPseudonyms.DefaultKeyFileName);
+        string target = Path.Combine(privateFolder, StudyPseudonyms.DefaultKeyFileName);
+        if (!File.Exists(old) || File.Exists(target))
+        {
+            return null;
+        }
+
+        Directory.CreateDirectory(privateFolder);
+        File.Move(old, target);
+        return $"moved the pseudonym key from {old} to {target}: it was among the shareable outputs; if that folder was shared, the key was too.";
     }
 
     private static DiagnosisRunResult WithProgress(IAnsiConsole console, string title, Func<IProgress<DiagnosisProgress>?, DiagnosisRunResult> run)
@@ -321,6 +359,12 @@ internal static class DiagnoseCommands
         try
         {
             return body();
+        }
+        catch (RunFolderException ex)
+        {
+            // A --model run folder that is unfinished or was changed after it finished: the argument is wrong, not the machine.
+            error.WriteLine($"error: {ex.Message}");
+            return CliApp.ExitCodes.Usage;
         }
         catch (Exception ex) when (ex is ModelLoadException or DiagnosisException or DicomWebException or IOException or UnauthorizedAccessException or FormatException)
         {

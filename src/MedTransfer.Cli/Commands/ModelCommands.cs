@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using MedTransfer.Bench.Training;
 using MedTransfer.Training.Backbones;
-using MedTransfer.Training.Benchmarks;
 using MedTransfer.Training.Onnx;
 using MedTransfer.Training.Runtime;
 using Spectre.Console;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using MedTransfer.Pipeline.Evaluate;
+using MedTransfer.Pipeline.Runs;
 using MedTransfer.Reporting.Html;
 using Spectre.Console;
 
@@ -10,7 +11,7 @@ internal static class ReportCommand
 {
     public static Command Create(IAnsiConsole console, TextWriter output, TextWriter error)
     {
-        var results = new Argument<FileInfo>("RESULTS") { Description = "results.json written by `medtransfer evaluate`." };
+        var results = new Argument<FileInfo>("RESULTS") { Description = "results.json written by `medtransfer evaluate` (in a run folder, only once the run is complete)." };
         var outDir = new Option<DirectoryInfo>("--out") { Description = "Folder for report.html and figures/.", Required = true };
         var card = new Option<FileInfo?>("--card") { Description = "Model card JSON to use instead of the one saved in results.json (e.g. to add missing sections)." };
         var command = new Command(
@@ -33,6 +34,11 @@ internal static class ReportCommand
 
                 console.MarkupLine($"Report: {Markup.Escape(path)}");
                 return CliApp.ExitCodes.Success;
+            }
+            catch (RunFolderException ex)
+            {
+                error.WriteLine($"error: {ex.Message}");
+                return CliApp.ExitCodes.Usage;
             }
             catch (ReportIncompleteException ex)
             {

@@ -1,7 +1,7 @@
 namespace MedTransfer.Dicom.Deidentification;
 
 /// <summary>What a mapping entry maps.</summary>
-public enum DeidentificationMappingKind
+internal enum DeidentificationMappingKind
 {
     /// <summary>An original UID and its replacement.</summary>
     Uid,
@@ -23,7 +23,7 @@ public enum DeidentificationMappingKind
 /// <param name="Kind">What is mapped.</param>
 /// <param name="Original">The original value.</param>
 /// <param name="Replacement">The value written instead (for <see cref="DeidentificationMappingKind.DateShiftDays"/>, the offset in days).</param>
-public sealed record DeidentificationMappingEntry(DeidentificationMappingKind Kind, string Original, string Replacement)
+internal sealed record DeidentificationMappingEntry(DeidentificationMappingKind Kind, string Original, string Replacement)
 {
     /// <summary>The kind only: the values are patient data and must not reach logs by accident.</summary>
     public override string ToString() => $"{Kind} mapping";

@@ -254,7 +254,7 @@ public sealed class Deidentifier
     /// <see cref="DeidentificationOptions.RecordMapping"/>.
     /// </summary>
     /// <exception cref="InvalidOperationException"><see cref="DeidentificationOptions.RecordMapping"/> is off (nothing was recorded).</exception>
-    public IReadOnlyList<DeidentificationMappingEntry> GetMapping()
+    internal IReadOnlyList<DeidentificationMappingEntry> GetMapping()
     {
         if (_mapping is null)
         {

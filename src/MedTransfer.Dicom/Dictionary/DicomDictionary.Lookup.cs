@@ -51,7 +51,7 @@ public static partial class DicomDictionary
     /// <paramref name="tag"/> itself). Group lengths other than (0000,0000) and (0002,0000), private elements and
     /// unknown tags have no entry: <see cref="GetVR"/> still gives their VR.
     /// </summary>
-    public static bool TryGetEntry(DicomTag tag, [MaybeNullWhen(false)] out DicomDictionaryEntry entry)
+    internal static bool TryGetEntry(DicomTag tag, [MaybeNullWhen(false)] out DicomDictionaryEntry entry)
     {
         Table table = _table.Value;
         if (table.ByTag.TryGetValue(tag.Value, out entry))
@@ -74,7 +74,7 @@ public static partial class DicomDictionary
     /// Finds the entry whose keyword is <paramref name="keyword"/> (ordinal, case-sensitive, as PS3.6 spells it).
     /// For a repeating group the entry carries the group's first member, e.g. (6000,3000) for "OverlayData".
     /// </summary>
-    public static bool TryGetEntry(string keyword, [MaybeNullWhen(false)] out DicomDictionaryEntry entry)
+    internal static bool TryGetEntry(string keyword, [MaybeNullWhen(false)] out DicomDictionaryEntry entry)
     {
         ArgumentNullException.ThrowIfNull(keyword);
         return _table.Value.ByKeyword.TryGetValue(keyword, out entry);

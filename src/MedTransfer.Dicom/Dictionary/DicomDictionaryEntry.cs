@@ -18,7 +18,7 @@ namespace MedTransfer.Dicom;
 /// <param name="AllowedVRs">Every VR the standard lists for the element, in its order; <see cref="DicomVR.None"/> alone for items and delimiters.</param>
 /// <param name="VM">The value multiplicity as PS3.6 writes it: "1", "1-n", "2-2n", ...</param>
 /// <param name="IsRetired">True when PS3.6 marks the element as retired.</param>
-public sealed record DicomDictionaryEntry(
+internal sealed record DicomDictionaryEntry(
     DicomTag Tag,
     string Keyword,
     string Name,

@@ -11,7 +11,7 @@ namespace MedTransfer.Dicom.Pixels;
 /// so that the data starts on a 64-byte boundary, then the data in C order, little-endian. The header is
 /// byte-for-byte what NumPy 1.24+ writes, including the spare spaces NumPy reserves for growing the first axis.
 /// </summary>
-public static class NpyWriter
+internal static class NpyWriter
 {
     private const int Alignment = 64;
     private const int GrowthAxisMaxDigits = 21;

@@ -6,12 +6,12 @@ namespace MedTransfer.Dicom.Pixels;
 /// <param name="Red">The red table.</param>
 /// <param name="Green">The green table.</param>
 /// <param name="Blue">The blue table.</param>
-public sealed record PaletteColorLut(LookupTable Red, LookupTable Green, LookupTable Blue);
+internal sealed record PaletteColorLut(LookupTable Red, LookupTable Green, LookupTable Blue);
 
 /// <summary>
 /// Colour frames to RGB (PS3.3 C.7.6.3.1.2), as floats in [0, 1], interleaved R, G, B per pixel.
 /// </summary>
-public static class PhotometricConversion
+internal static class PhotometricConversion
 {
     /// <summary>
     /// Converts a decoded colour frame to RGB floats in [0, 1]. RGB passes through (scaled by 2^BitsStored − 1);

@@ -5,7 +5,7 @@ namespace MedTransfer.Evaluation.Features;
 /// border): if a linear probe on these few numbers already tells the sites apart, acquisition differences
 /// (detector response, collimation, burned-in markers) are visible to any model — a shortcut risk.
 /// </summary>
-public static class ImageStatistics
+internal static class ImageStatistics
 {
     /// <summary>Histogram bins over [0, 1] (values outside are clamped).</summary>
     public const int HistogramBins = 16;

@@ -21,7 +21,7 @@ public sealed record Estimate(double Value, double Lower, double Upper, double C
 /// <param name="Difference">AUC(A) − AUC(B) with its confidence interval.</param>
 /// <param name="StandardError">Standard error of the difference.</param>
 /// <param name="PValue">Two-sided p-value for "no difference".</param>
-public sealed record AurocComparison(Estimate Difference, double StandardError, double PValue);
+internal sealed record AurocComparison(Estimate Difference, double StandardError, double PValue);
 
 /// <summary>
 /// DeLong, DeLong &amp; Clarke-Pearson (1988) variance of the AUROC and of the difference of two correlated
@@ -46,7 +46,7 @@ public static class DeLong
 
     /// <summary>Paired comparison of two score vectors on the same samples and labels.</summary>
     /// <exception cref="ArgumentException">The vectors differ in length.</exception>
-    public static AurocComparison Compare(ReadOnlySpan<double> scoresA, ReadOnlySpan<double> scoresB, ReadOnlySpan<int> labels, double confidence = 0.95)
+    internal static AurocComparison Compare(ReadOnlySpan<double> scoresA, ReadOnlySpan<double> scoresB, ReadOnlySpan<int> labels, double confidence = 0.95)
     {
         if (scoresA.Length != scoresB.Length)
         {

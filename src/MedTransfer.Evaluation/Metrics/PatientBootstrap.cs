@@ -42,7 +42,7 @@ public static class PatientBootstrap
 
     /// <summary>The bootstrap distribution itself (sorted draws), for intervals of derived quantities.</summary>
     /// <exception cref="MetricUndefinedException">The statistic is undefined on the full data, or on more than half of the resamples.</exception>
-    public static BootstrapDistribution Resample(IReadOnlyList<string> patients, IReadOnlyList<int> labels, Func<int[], double> statistic, BootstrapOptions? options = null)
+    internal static BootstrapDistribution Resample(IReadOnlyList<string> patients, IReadOnlyList<int> labels, Func<int[], double> statistic, BootstrapOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(patients);
         ArgumentNullException.ThrowIfNull(labels);
@@ -177,7 +177,7 @@ public static class PatientBootstrap
 /// <param name="Value">The statistic on all samples.</param>
 /// <param name="Draws">The resampled values, sorted ascending.</param>
 /// <param name="Undefined">Resamples on which the statistic was undefined (dropped).</param>
-public sealed record BootstrapDistribution(double Value, IReadOnlyList<double> Draws, int Undefined)
+internal sealed record BootstrapDistribution(double Value, IReadOnlyList<double> Draws, int Undefined)
 {
     /// <summary>The percentile interval at <paramref name="confidence"/>.</summary>
     public Estimate Interval(double confidence, string method)

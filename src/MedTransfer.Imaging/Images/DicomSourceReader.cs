@@ -16,7 +16,7 @@ namespace MedTransfer.Imaging.Images;
 /// is dropped and the next VOI source used, else none, and <see cref="SourceImage.VoiWarnings"/> says so. A training or diagnosis run then normalizes the modality values
 /// instead of stopping on a header value that does not affect them.
 /// </remarks>
-public static class DicomSourceReader
+internal static class DicomSourceReader
 {
     /// <summary>Reads frame <paramref name="frame"/> of <paramref name="file"/>.</summary>
     /// <param name="file">An opened DICOM file.</param>

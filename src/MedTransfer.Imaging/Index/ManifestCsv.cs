@@ -8,7 +8,7 @@ namespace MedTransfer.Imaging.Index;
 /// CRLF line ends, fields quoted only when needed, numbers in the invariant culture, flags as
 /// <c>MissingPatientId|DuplicateSop</c>, partitions as <c>train</c>, <c>val</c>, <c>test</c> or empty.
 /// </summary>
-public static class ManifestCsv
+internal static class ManifestCsv
 {
     /// <summary>The columns, in the order they are written. Reading requires exactly these (in any order).</summary>
     public static IReadOnlyList<string> Columns { get; } =

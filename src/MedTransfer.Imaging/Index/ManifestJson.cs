@@ -8,7 +8,7 @@ namespace MedTransfer.Imaging.Index;
 /// each row an object with the members of <see cref="ManifestCsv.Columns"/> (numbers for root, width, height,
 /// depth and size_bytes; strings otherwise, with the same spellings as the CSV).
 /// </summary>
-public static class ManifestJson
+internal static class ManifestJson
 {
     private const string FormatName = "medtransfer-manifest";
     private static readonly HashSet<int> _numeric = [1, 15, 16, 17, 18];

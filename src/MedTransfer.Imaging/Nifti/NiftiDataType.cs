@@ -35,7 +35,7 @@ public enum NiftiDataType : short
 }
 
 /// <summary>Which header fields gave <see cref="NiftiImage.Affine"/> (NIfTI-1 "methods" 3, 2 and 1).</summary>
-public enum NiftiAffineSource
+internal enum NiftiAffineSource
 {
     /// <summary>sform_code &gt; 0: the srow_x/y/z rows.</summary>
     Sform,

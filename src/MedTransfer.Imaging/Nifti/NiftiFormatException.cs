@@ -1,7 +1,7 @@
 namespace MedTransfer.Imaging.Nifti;
 
 /// <summary>Why a NIfTI stream was rejected. Stable codes: scripts and quarantine records key on them.</summary>
-public enum NiftiErrorCode
+internal enum NiftiErrorCode
 {
     /// <summary>sizeof_hdr is neither 348 (NIfTI-1) nor 540 (NIfTI-2) in either byte order, or the magic is wrong.</summary>
     NotNifti,
@@ -32,7 +32,7 @@ public enum NiftiErrorCode
 }
 
 /// <summary>A malformed or hostile NIfTI input, with a reason code. Messages name header fields, never image content.</summary>
-public sealed class NiftiFormatException : Exception
+internal sealed class NiftiFormatException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public NiftiFormatException(NiftiErrorCode reason, string detail, Exception? inner = null)

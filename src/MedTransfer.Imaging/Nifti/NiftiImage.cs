@@ -5,7 +5,7 @@ namespace MedTransfer.Imaging.Nifti;
 /// and the voxel→RAS affine chosen as the standard says (sform when sform_code &gt; 0, else qform when
 /// qform_code &gt; 0, else pixdim).
 /// </summary>
-public sealed class NiftiImage
+internal sealed class NiftiImage
 {
     internal NiftiImage(int version, long[] dimensions, float[] data, double[] affine, NiftiAffineSource affineSource, NiftiDataType dataType,
         double scaleSlope, double scaleIntercept, int qformCode, int sformCode, int xyztUnits, double[] pixdim)

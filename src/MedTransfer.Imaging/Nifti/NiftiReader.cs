@@ -5,7 +5,7 @@ using System.IO.Compression;
 namespace MedTransfer.Imaging.Nifti;
 
 /// <summary>Limits for <see cref="NiftiReader"/> (every header value is checked against them before allocating).</summary>
-public sealed record NiftiReadOptions
+internal sealed record NiftiReadOptions
 {
     /// <summary>The defaults: at most 2^28 voxels (1 GiB of floats).</summary>
     public static NiftiReadOptions Default { get; } = new();
@@ -27,7 +27,7 @@ public sealed record NiftiReadOptions
 /// allocated: dim[] ranges and their checked product, the datatype and bitpix, vox_offset against the header
 /// size and the data present. Failures are <see cref="NiftiFormatException"/>.
 /// </summary>
-public static class NiftiReader
+internal static class NiftiReader
 {
     private const int Nifti1HeaderSize = 348;
     private const int Nifti2HeaderSize = 540;

@@ -1,7 +1,7 @@
 namespace MedTransfer.Imaging.Normalization;
 
 /// <summary>Foreground masks of MR volumes (see <see cref="ForegroundMethod"/>).</summary>
-public static class ForegroundMask
+internal static class ForegroundMask
 {
     private const int OtsuBins = 256;
 

@@ -7,7 +7,7 @@ namespace MedTransfer.Imaging.Normalization;
 /// the standard landmarks. Transformation (<see cref="Apply"/>): the piecewise-linear map sending a volume's own
 /// landmarks to the standard ones, extended beyond the end landmarks with the slopes of the end segments.
 /// </summary>
-public static class NyulStandardizer
+internal static class NyulStandardizer
 {
     /// <summary>The landmark percentiles used when none are given: 1, 10, 20, …, 90, 99.</summary>
     public static IReadOnlyList<double> DefaultPercentiles { get; } = [1, 10, 20, 30, 40, 50, 60, 70, 80, 90, 99];

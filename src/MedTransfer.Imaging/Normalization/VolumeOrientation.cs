@@ -4,7 +4,7 @@ namespace MedTransfer.Imaging.Normalization;
 /// Reorientation of a <see cref="Volume"/> to the closest canonical RAS voxel order by permuting and flipping axes only
 /// (no interpolation, so voxel values are kept exactly; an oblique volume stays oblique by the residual rotation).
 /// </summary>
-public static class VolumeOrientation
+internal static class VolumeOrientation
 {
     /// <summary>
     /// The orientation code of the voxel axes: for i, j, k the world direction each runs closest to, as one of

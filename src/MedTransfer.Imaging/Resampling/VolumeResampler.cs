@@ -1,7 +1,7 @@
 namespace MedTransfer.Imaging.Resampling;
 
 /// <summary>Trilinear resampling of a <see cref="Volume"/> to a new voxel spacing.</summary>
-public static class VolumeResampler
+internal static class VolumeResampler
 {
     /// <summary>
     /// Resamples to spacing (<paramref name="spacingX"/>, <paramref name="spacingY"/>, <paramref name="spacingZ"/>) mm along

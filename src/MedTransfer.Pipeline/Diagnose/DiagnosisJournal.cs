@@ -8,7 +8,7 @@ namespace MedTransfer.Pipeline.Diagnose;
 /// <param name="KeyFingerprint">The pseudonym key's fingerprint.</param>
 /// <param name="Shard">"all" or "i/n".</param>
 /// <param name="Identifiers">Whether Study Instance UIDs are kept.</param>
-public sealed record JournalHeader(string Model, string KeyFingerprint, string Shard, bool Identifiers)
+internal sealed record JournalHeader(string Model, string KeyFingerprint, string Shard, bool Identifiers)
 {
     /// <summary>The journal format tag.</summary>
     public const string Format = "medtransfer-diagnose-journal/1";
@@ -40,7 +40,7 @@ public sealed record JournalHeader(string Model, string KeyFingerprint, string S
 /// <see cref="DiagnosisError.JournalCorrupt"/>; opening with <c>repair</c> keeps the header and every intact first
 /// record of a study, saves the original beside it and redoes the rest (see <see cref="JournalRepair"/>).
 /// </summary>
-public sealed class DiagnosisJournal : IDisposable
+internal sealed class DiagnosisJournal : IDisposable
 {
     /// <summary>The journal's file name in the output folder.</summary>
     public const string FileName = "journal.jsonl";

@@ -57,11 +57,20 @@ public sealed class DiagnosisModel : IDisposable
     }
 
     /// <summary>Loads a model file or a run folder's model.</summary>
-    /// <param name="runDirOrFile">RUN_DIR or MODEL.onnx.</param>
+    /// <param name="runDirOrFile">RUN_DIR or MODEL.onnx. A run folder must hold a complete run, and its model must be the one the run finished with.</param>
     /// <param name="threads">ONNX Runtime intra-op threads (≥ 1).</param>
     /// <exception cref="ModelLoadException">The file is missing, not ONNX, or breaks the contract.</exception>
+    /// <exception cref="Runs.RunFolderException">A run folder whose run did not finish (killed, or still going), or whose model was replaced after it finished.</exception>
     public static DiagnosisModel Load(string runDirOrFile, int threads = 1)
     {
+        ArgumentNullException.ThrowIfNull(runDirOrFile);
+        bool runFolder = Directory.Exists(runDirOrFile);
+        if (runFolder)
+        {
+            // Before reading the model: an unfinished run may still hold the model of an earlier run of the folder.
+            Runs.RunFolder.RequireComplete(runDirOrFile);
+        }
+
         string path = ResolvePath(runDirOrFile);
         byte[] bytes;
         try
@@ -71,6 +80,12 @@ public sealed class DiagnosisModel : IDisposable
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new ModelLoadException(ModelLoadError.NotFound, $"no readable model file at '{path}'", ex);
+        }
+
+        string sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        if (runFolder)
+        {
+            Runs.CompletedRun.RequireOutput(runDirOrFile, "model/model.onnx", sha256);
         }
 
         InferenceSession session;
@@ -92,7 +107,7 @@ public sealed class DiagnosisModel : IDisposable
 
         try
         {
-            ModelDescriptor descriptor = ReadDescriptor(session, Convert.ToHexStringLower(SHA256.HashData(bytes)));
+            ModelDescriptor descriptor = ReadDescriptor(session, sha256);
             CheckContract(session, descriptor);
             return new DiagnosisModel(session, descriptor);
         }

@@ -36,7 +36,7 @@ public static class DiagnosisOutputs
     public const string SummaryFile = "summary.json";
 
     /// <summary>Writes the three outputs into <paramref name="folder"/> and returns the totals.</summary>
-    public static DiagnosisTotals Write(string folder, JournalHeader header, IEnumerable<DiagnosisRecord> records)
+    internal static DiagnosisTotals Write(string folder, JournalHeader header, IEnumerable<DiagnosisRecord> records)
     {
         ArgumentNullException.ThrowIfNull(header);
         ArgumentNullException.ThrowIfNull(records);

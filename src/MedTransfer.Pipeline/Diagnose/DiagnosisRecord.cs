@@ -5,7 +5,7 @@ using System.Text.Json.Serialization;
 namespace MedTransfer.Pipeline.Diagnose;
 
 /// <summary>Outcome of one study.</summary>
-public enum StudyStatus
+internal enum StudyStatus
 {
     /// <summary>Every image was scored.</summary>
     Ok,
@@ -20,10 +20,10 @@ public enum StudyStatus
 /// <summary>One image that could not be scored.</summary>
 /// <param name="Name">Relative path or instance position.</param>
 /// <param name="Reason">Reason code (a DicomErrorCode or ImageFormatError name, NativeCodecCrash, DecodeTimeout, …).</param>
-public sealed record ImageFailure(string Name, string Reason);
+internal sealed record ImageFailure(string Name, string Reason);
 
 /// <summary>The result for one study: one journal line, one CSV row, and a quarantine record when not <see cref="StudyStatus.Ok"/>.</summary>
-public sealed record DiagnosisRecord
+internal sealed record DiagnosisRecord
 {
     /// <summary>Pseudonymous study key.</summary>
     public required string Key { get; init; }
@@ -64,7 +64,7 @@ public sealed record DiagnosisRecord
 }
 
 /// <summary>The per-study CSV (RFC 4180, invariant culture, LF line ends).</summary>
-public static class DiagnosisCsv
+internal static class DiagnosisCsv
 {
     /// <summary>The header without identifiers.</summary>
     public const string Header = "study_key,source,images,score,label,shift_score,shift_flag,status,reason";

@@ -12,7 +12,7 @@ namespace MedTransfer.Pipeline.Diagnose;
 /// CONTAINER root whose TEXT items give the score, label, shift flag and model. Series and instance UIDs are
 /// derived from the study and the model hash (2.25 UIDs, PS3.5 B.2), so storing a result twice replaces it.
 /// </summary>
-public static class StructuredReport
+internal static class StructuredReport
 {
     /// <summary>Basic Text SR Storage.</summary>
     public const string BasicTextSrClass = "1.2.840.10008.5.1.4.1.1.88.11";

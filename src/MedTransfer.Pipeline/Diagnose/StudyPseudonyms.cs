@@ -7,12 +7,26 @@ namespace MedTransfer.Pipeline.Diagnose;
 /// Keyed pseudonyms for batch-diagnosis outputs (keyed, never a plain hash of an identifier, which anyone could
 /// recompute from a list of candidate identifiers):
 /// HMAC-SHA-256 under a 32-byte secret, of a typed value ("study:" + Study Instance UID, "file:" + relative path,
-/// "url:" + a DICOMweb URL), shortened to 24 hex digits (96 bits). Shards of one run must share the key file.
+/// "url:" + a DICOMweb URL), shortened to 24 hex digits (96 bits). Shards of one run must share the key.
+/// One scheme and one way to find the key for every command that writes pseudonyms (<c>run</c>, <c>train</c>,
+/// <c>diagnose</c>): <see cref="Resolve"/>.
 /// </summary>
 public sealed class StudyPseudonyms
 {
-    /// <summary>The key file created in the output folder when none is given.</summary>
+    /// <summary>The key file created in an output folder's <see cref="PrivateFolderName"/> part when no key is given.</summary>
     public const string DefaultKeyFileName = "pseudonym.key";
+
+    /// <summary>The environment variable holding a hex key (at least 32 hex digits), used when no key file is given.</summary>
+    public const string EnvironmentVariable = "MEDTRANSFER_PSEUDONYM_KEY";
+
+    /// <summary>The part of an output folder that holds secrets or identifiers and is never to be shared.</summary>
+    public const string PrivateFolderName = "private";
+
+    /// <summary>What a generated key's folder says to whoever finds it.</summary>
+    public const string PrivateReadme =
+        "This folder holds secrets: the pseudonym key MedTransfer generated (and, for a run, the manifest with patient identifiers).\n" +
+        "Never share it. Whoever has the key can test a guessed patient or study identifier against the pseudonyms in the outputs.\n" +
+        "The files one level up are the shareable outputs. To give several runs or shards the same pseudonyms, pass the same key with --key-file.\n";
 
     private readonly byte[] _key;
 
@@ -39,20 +53,25 @@ public sealed class StudyPseudonyms
     {
         ArgumentNullException.ThrowIfNull(keyFile);
         string name = Path.GetFileName(keyFile);
-        string text = File.ReadAllText(keyFile).Trim();
+        return Parse(File.ReadAllText(keyFile), $"the key file {name}", $"openssl rand -hex 32 > {name}");
+    }
+
+    // What is wrong with a key is said with its source (a file name or the variable), never with its content, which is a secret.
+    private static StudyPseudonyms Parse(string text, string what, string howToMakeOne)
+    {
         byte[] key;
         try
         {
-            key = Convert.FromHexString(text);
+            key = Convert.FromHexString(text.Trim());
         }
         catch (FormatException)
         {
-            throw new FormatException($"the key file {name} is not hexadecimal text: it must hold at least 32 hex digits (create one with: openssl rand -hex 32 > {name})");
+            throw new FormatException($"{what} is not hexadecimal text: it must hold at least 32 hex digits (create a key with: {howToMakeOne})");
         }
 
         return key.Length >= 16
             ? new StudyPseudonyms(key)
-            : throw new FormatException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the key file {name} holds {key.Length} bytes; a key needs at least 16 (32 hex digits)"));
+            : throw new FormatException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{what} holds {key.Length} bytes; a key needs at least 16 (32 hex digits)"));
     }
 
     /// <summary>Reads <paramref name="keyFile"/>, creating it with a fresh random 32-byte key (owner-only permissions) when absent.</summary>
@@ -79,6 +98,51 @@ public sealed class StudyPseudonyms
         }
 
         return Load(keyFile);
+    }
+
+    /// <summary>
+    /// The key for an output folder: <paramref name="keyFile"/> when given, else the environment variable
+    /// <see cref="EnvironmentVariable"/> (the key itself, hex), else a random key generated once in
+    /// <paramref name="privateFolder"/> (with a README.txt saying never to share that folder) and reused on later runs into the
+    /// same folder. The generated key sits beside the outputs but never among the shareable files.
+    /// </summary>
+    /// <param name="keyFile">The key file the user gave, or null.</param>
+    /// <param name="privateFolder">The output folder's private part (see <see cref="PrivateFolderName"/>).</param>
+    /// <param name="warning">Set when the key is the generated one: where it is, and how to use one's own.</param>
+    /// <exception cref="FormatException">The key file or the environment variable does not hold a hex key of at least 16 bytes (the message names which, never the content).</exception>
+    /// <exception cref="IOException">The key file is missing or unreadable, or the generated key cannot be written.</exception>
+    public static StudyPseudonyms Resolve(string? keyFile, string privateFolder, out string? warning)
+    {
+        ArgumentNullException.ThrowIfNull(privateFolder);
+        warning = null;
+        if (keyFile is not null)
+        {
+            if (!File.Exists(keyFile))
+            {
+                throw new IOException($"the pseudonym key file {keyFile} does not exist.");
+            }
+
+            return Load(keyFile);
+        }
+
+        if (Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } value)
+        {
+            return Parse(value, $"the environment variable {EnvironmentVariable}", $"export {EnvironmentVariable}=$(openssl rand -hex 32)");
+        }
+
+        string generated = Path.Combine(privateFolder, DefaultKeyFileName);
+        bool existed = File.Exists(generated);
+        StudyPseudonyms pseudonyms = LoadOrCreate(generated);
+        string readme = Path.Combine(privateFolder, "README.txt");
+        if (!File.Exists(readme))
+        {
+            File.WriteAllText(readme, PrivateReadme);
+        }
+
+        warning = existed
+            ? $"pseudonyms use the key generated for this folder ({generated}); pass --key-file or set {EnvironmentVariable} to use your own."
+            : $"generated a pseudonym key at {generated}: keep it to link these outputs to patients later; the {PrivateFolderName}/ folder is never to be shared. Pass --key-file or set {EnvironmentVariable} to use your own key.";
+        return pseudonyms;
     }
 
     /// <summary>The pseudonym of <paramref name="value"/> of kind <paramref name="kind"/> (e.g. "study").</summary>

@@ -66,9 +66,11 @@ public static class EvaluationResultsFile
 
     /// <summary>Reads a results.json file.</summary>
     /// <exception cref="ResultsFileException">Missing, too large, not JSON, or lacking what the report needs.</exception>
+    /// <exception cref="Runs.RunFolderException">The file is in a run folder whose run did not finish (killed, or still going), or it is not the results.json the run finished with.</exception>
     public static SavedEvaluation Load(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
+        RequireFinishedRun(path);
         try
         {
             var info = new FileInfo(path);
@@ -90,6 +92,31 @@ public static class EvaluationResultsFile
         }
     }
 
+    // A results.json inside a run folder is only as good as the run: a killed re-run leaves the previous run's file
+    // beside a new protocol, so it is read only when the completion marker vouches for exactly these bytes.
+    private static void RequireFinishedRun(string path)
+    {
+        string full = Path.GetFullPath(path);
+        string? folder = Path.GetDirectoryName(full);
+        if (folder is null || !Runs.CompletedRun.IsRunFolder(folder))
+        {
+            return;
+        }
+
+        Runs.RunFolder.RequireComplete(folder);
+        string sha256;
+        try
+        {
+            sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(full)));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ResultsFileException($"{Path.GetFileName(path)}: cannot be read ({ex.GetType().Name})", ex);
+        }
+
+        Runs.CompletedRun.RequireOutput(folder, Path.GetFileName(full), sha256);
+    }
+
     /// <summary>Parses results.json text.</summary>
     /// <exception cref="ResultsFileException">Not JSON, or lacking what the report needs.</exception>
     public static SavedEvaluation Read(string json)
@@ -103,6 +130,11 @@ public static class EvaluationResultsFile
         catch (JsonException ex)
         {
             throw new ResultsFileException($"results.json is not a MedTransfer evaluation (at {ex.Path ?? "$"}, line {(ex.LineNumber ?? 0) + 1})", ex);
+        }
+
+        if (saved?.Kind == "run")
+        {
+            throw new ResultsFileException("results.json is a `medtransfer run`'s: its report is the report.html beside it; `report` re-renders the results.json of `medtransfer evaluate`");
         }
 
         if (saved?.Result is null || saved.Provenance is null)
@@ -131,5 +163,5 @@ public static class EvaluationResultsFile
         return new SavedEvaluation(saved.Result, saved.Provenance, saved.Card ?? new ModelCard(), saved.Curves);
     }
 
-    private sealed record Saved(int FormatVersion, EvaluationResult? Result, EvaluationProvenance? Provenance, ModelCard? Card, IReadOnlyList<SiteScores>? Curves);
+    private sealed record Saved(int FormatVersion, string? Kind, EvaluationResult? Result, EvaluationProvenance? Provenance, ModelCard? Card, IReadOnlyList<SiteScores>? Curves);
 }

@@ -6,7 +6,7 @@ namespace MedTransfer.Reporting.Figures;
 /// fonts-dejavu-core, or Liberation Sans). Without any of them figures still render, without text, and
 /// <see cref="Available"/> is false so the report can say so.
 /// </summary>
-public static class FigureFonts
+internal static class FigureFonts
 {
     /// <summary>The family name figures use.</summary>
     public const string Family = "MedTransfer Sans";

@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Attributes;
+using MedTransfer.Bench.Ingest;
 using MedTransfer.Dicom;
 using MedTransfer.Dicom.Pixels;
-using MedTransfer.Pipeline.Ingest;
 
 namespace MedTransfer.Benchmarks.Dicom;
 

@@ -1,12 +1,12 @@
 using System.Security.Cryptography;
 using BenchmarkDotNet.Attributes;
+using MedTransfer.Bench.Ingest;
 using MedTransfer.Dicom;
 using MedTransfer.Dicom.Pixels;
 using MedTransfer.Imaging;
 using MedTransfer.Imaging.Cache;
 using MedTransfer.Imaging.Images;
 using MedTransfer.Imaging.Normalization;
-using MedTransfer.Pipeline.Ingest;
 
 namespace MedTransfer.Benchmarks.Imaging;
 

@@ -1,4 +1,5 @@
 using MedTransfer.Pipeline.Diagnose;
+using MedTransfer.Pipeline.Runs;
 using MedTransfer.Testing;
 
 namespace MedTransfer.Pipeline.Tests.Diagnose;
@@ -19,8 +20,12 @@ public sealed class DiagnosisModelTests : IDisposable
     [Fact]
     public void Load_RunFolder_ReadsModelOnnxAndItsDescriptor()
     {
-        Directory.CreateDirectory(Path.Combine(_dir, "run", "model"));
-        File.WriteAllBytes(Path.Combine(_dir, "run", "model", "model.onnx"), TestOnnxModels.Build(3, 32, DiagnosisTestData.Recipe.ToJson()));
+        // A finished run folder: its marker, written last, records the model's hash.
+        using (RunFolder run = RunFolder.Open(Path.Combine(_dir, "run"), "hash", "test", overwrite: false))
+        {
+            string path = run.WriteBytes(Path.Combine("model", "model.onnx"), TestOnnxModels.Build(3, 32, DiagnosisTestData.Recipe.ToJson()));
+            run.MarkComplete("hash", new Dictionary<string, string> { ["model/model.onnx"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path))) });
+        }
 
         using DiagnosisModel model = DiagnosisModel.Load(Path.Combine(_dir, "run"));
 

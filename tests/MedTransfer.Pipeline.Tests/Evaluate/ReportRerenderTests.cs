@@ -8,6 +8,9 @@ namespace MedTransfer.Pipeline.Tests.Evaluate;
 /// <summary>results.json carries what the report needs, and the report rendered from it equals the original.</summary>
 public sealed class ReportRerenderTests
 {
+    /// <summary>A model card with every section the report requires.</summary>
+    internal static ModelCard Card => s_card;
+
     private static readonly ModelCard s_card = new()
     {
         IntendedUse = "research",
@@ -89,7 +92,8 @@ public sealed class ReportRerenderTests
         Assert.Throws<ResultsFileException>(() => EvaluationResultsFile.Read(tree.ToJsonString()));
     }
 
-    private static (EvaluationResult Result, IReadOnlyList<PredictionRow> Rows, EvaluationProvenance Provenance) Evaluate()
+    /// <summary>An evaluation of 200 generated predictions at two sites.</summary>
+    internal static (EvaluationResult Result, IReadOnlyList<PredictionRow> Rows, EvaluationProvenance Provenance) Evaluate()
     {
         var lines = new List<string> { "id,patient,label,score,site,split,sex" };
         for (int i = 0; i < 200; i++)

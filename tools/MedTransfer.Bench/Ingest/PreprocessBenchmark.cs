@@ -5,7 +5,7 @@ using MedTransfer.Imaging.Cache;
 using MedTransfer.Imaging.Images;
 using MedTransfer.Imaging.Normalization;
 
-namespace MedTransfer.Pipeline.Ingest;
+namespace MedTransfer.Bench.Ingest;
 
 /// <summary>End-to-end preprocessing throughput: what a training epoch's data path costs, cold and from the cache.</summary>
 /// <param name="Images">Images attempted.</param>

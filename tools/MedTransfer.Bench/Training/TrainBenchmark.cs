@@ -3,11 +3,12 @@ using System.Globalization;
 using System.Text.Json;
 using MedTransfer.Training.Configuration;
 using MedTransfer.Training.Models;
+using MedTransfer.Training.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
-namespace MedTransfer.Training.Benchmarks;
+namespace MedTransfer.Bench.Training;
 
 /// <summary>Options of <see cref="TrainBenchmark"/>.</summary>
 /// <param name="Batch">Images per batch.</param>
@@ -64,7 +65,7 @@ public static class TrainBenchmark
     public static TrainBenchmarkResult Run(TrainBenchmarkOptions options, bool withReference = true)
     {
         ArgumentNullException.ThrowIfNull(options);
-        Device device = Runtime.TorchRuntime.SelectDevice(options.Device);
+        Device device = TorchRuntime.SelectDevice(options.Device);
         ThroughputResult ours = MeasureOurs(options, device);
         ThroughputResult? reference = null;
         ThroughputResult? sameLevers = null;
@@ -133,9 +134,11 @@ public static class TrainBenchmark
             return x;
         }
 
+        // The same values with channels-last (NHWC) strides, as the trainer lays out its batches (TorchSharp has no
+        // memory_format argument; PLATFORM.md).
         using (x)
         {
-            return FineTuning.MemoryFormat.ChannelsLast(x);
+            return x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
         }
     }
 

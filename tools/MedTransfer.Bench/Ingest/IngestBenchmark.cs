@@ -2,8 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using MedTransfer.Dicom;
+using MedTransfer.Pipeline.Ingest;
 
-namespace MedTransfer.Pipeline.Ingest;
+namespace MedTransfer.Bench.Ingest;
 
 /// <summary>What <see cref="IngestBenchmark"/> measures: headers only, or headers plus every frame decoded.</summary>
 public enum IngestMode

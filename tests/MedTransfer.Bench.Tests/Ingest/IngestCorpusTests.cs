@@ -1,8 +1,8 @@
+using MedTransfer.Bench.Ingest;
 using MedTransfer.Dicom;
-using MedTransfer.Pipeline.Ingest;
 using MedTransfer.Testing;
 
-namespace MedTransfer.Pipeline.Tests.Ingest;
+namespace MedTransfer.Bench.Tests.Ingest;
 
 public sealed class IngestCorpusTests
 {

@@ -3,7 +3,7 @@ using MedTransfer.Dicom;
 using MedTransfer.Dicom.Pixels;
 using MedTransfer.Synthetic.Randomness;
 
-namespace MedTransfer.Pipeline.Ingest;
+namespace MedTransfer.Bench.Ingest;
 
 /// <summary>
 /// A synthetic corpus for ingest benchmarks: radiograph-like DICOM files (CR, 16 bits allocated, 12 stored,
