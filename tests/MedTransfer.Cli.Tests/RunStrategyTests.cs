@@ -164,6 +164,24 @@ public sealed class RunStrategyTests
     }
 
     [Fact]
+    public void Run_WithoutAKey_GeneratesOneInPrivate_AndNamesTheImagesOtherwise()
+    {
+        string protocol = RunCommandTests.SmallProtocol();
+        string keyed = Path.Combine(TestPaths.NewTempDirectory(), "run");
+        string generated = Path.Combine(TestPaths.NewTempDirectory(), "run");
+        (int code, _, string error) = CliRunner.Run("run", protocol, "--out", keyed, "--device", "cpu", "--key-file", RunCommandTests.KeyFile());
+        Assert.True(code == 0, error);
+
+        (code, _, error) = CliRunner.Run("run", protocol, "--out", generated, "--device", "cpu");
+
+        Assert.True(code == 0, error);
+        Assert.Contains("generated a pseudonym key", error, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(generated, "private", "pseudonym.key")));
+        string Ids(string run) => string.Join('\n', File.ReadAllLines(Path.Combine(run, "predictions.csv")).Skip(1).Select(l => l.Split(',')[0]));
+        Assert.NotEqual(Ids(keyed), Ids(generated));
+    }
+
+    [Fact]
     public void Run_KilledDuringTraining_ResumesToTheSameResultsAsAnUninterruptedRun()
     {
         string key = RunCommandTests.KeyFile();

@@ -197,7 +197,9 @@ public sealed class StrategyTests
         }
     }
 
+    // ResNet-sized (the vector-model resume test in TransferTrainerTests covers the logic in the fast lane).
     [Fact]
+    [Trait("Category", "Slow")]
     public void KilledAndResumed_EqualsAnUninterruptedRun()
     {
         FineTuneConfig config = Small(StrategyNames.L2Sp, iterations: 5) with
