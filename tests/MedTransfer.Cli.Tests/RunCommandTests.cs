@@ -61,6 +61,12 @@ public sealed class RunCommandTests
             Assert.Equal(selected, doc.RootElement.GetProperty("selected").GetProperty("Method").GetString());
             Assert.False(doc.RootElement.GetProperty("selected").GetProperty("IsOracle").GetBoolean());
             Assert.Equal(2, doc.RootElement.GetProperty("summary").GetArrayLength());
+
+            // The verdict with power is the one pooled over seeds, with each seed's gap beside it.
+            JsonElement pooled = Assert.Single(doc.RootElement.GetProperty("pooledGaps").EnumerateArray());
+            Assert.Equal("dann", pooled.GetProperty("Method").GetString());
+            Assert.Equal("source-only", pooled.GetProperty("baseline").GetString());
+            Assert.Equal(1, pooled.GetProperty("perSeed").GetArrayLength());
         }
 
         // No identifiers from the DICOM files reach the shareable outputs.

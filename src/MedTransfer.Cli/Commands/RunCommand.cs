@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using MedTransfer.Evaluation.Diagnostics;
 using MedTransfer.Evaluation.Metrics;
 using MedTransfer.Pipeline.Protocols;
 using MedTransfer.Pipeline.Runs;
@@ -164,6 +165,7 @@ internal static class RunCommand
                 selected = r.Selected,
                 summary = r.Summary,
                 negativeTransfer = r.NegativeTransfer.Select(n => new { n.Method, baseline = n.Result.Baseline, gap = n.Result.Gap.Value, lower = n.Result.Gap.Lower, upper = n.Result.Gap.Upper, verdict = n.Result.Verdict.ToString() }),
+                pooledGaps = r.PooledGaps.Select(g => new { g.Method, baseline = g.Result.Baseline, g.Seeds, gap = g.Result.Gap.Value, lower = g.Result.Gap.Lower, upper = g.Result.Gap.Upper, verdict = g.Result.Verdict.ToString(), perSeed = g.Result.PerSeedGaps }),
                 folder = outcome.OutputDirectory,
                 report = outcome.ReportPath,
                 quarantined = outcome.Quarantined.Count,
@@ -183,9 +185,17 @@ internal static class RunCommand
         }
 
         console.Write(table);
-        foreach (NegativeTransferEntry n in r.NegativeTransfer)
+        if (r.Selected is { } pick)
         {
-            console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{n.Method} vs {n.Result.Baseline}: ΔAUROC {n.Result.Gap.Value:+0.000;-0.000} [{n.Result.Gap.Lower:+0.000;-0.000}, {n.Result.Gap.Upper:+0.000;-0.000}] → {n.Result.Verdict}")));
+            console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"Reported model: {pick.Method}, seed {pick.Seed}, step {pick.Checkpoint} ({(pick.IsOracle ? "ORACLE: " : string.Empty)}{pick.Rule}).")));
+        }
+
+        // The verdicts pooled over seeds are the ones with power; the per-seed gaps are shown beside them.
+        foreach (PooledGapEntry g in r.PooledGaps)
+        {
+            PooledGapResult p = g.Result;
+            string perSeed = string.Join(", ", p.PerSeedGaps.Select(v => v.ToString("+0.000;-0.000", CultureInfo.InvariantCulture)));
+            console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{g.Method} vs {p.Baseline}: ΔAUROC {p.Gap.Value:+0.000;-0.000} [{p.Gap.Lower:+0.000;-0.000}, {p.Gap.Upper:+0.000;-0.000}] pooled over {g.Seeds.Count} seed(s) → {p.Verdict} (per seed: {perSeed})")));
         }
 
         console.MarkupLine(Markup.Escape(r.Bias.Verdict));

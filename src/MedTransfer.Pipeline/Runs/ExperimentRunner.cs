@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using MedTransfer.Imaging.Index;
 using MedTransfer.Pipeline.Diagnose;
 using MedTransfer.Pipeline.Protocols;
@@ -40,7 +39,7 @@ public static class ExperimentRunner
         using RunFolder folder = RunFolder.Open(options.OutputDirectory, protocol.ComputeHash(), options.CodeVersion, options.Overwrite);
         using var log = new RunLog(Path.Combine(folder.Root, "run.log"), progress);
         folder.WriteText("protocol.resolved.yaml", ProtocolSerializer.ToYaml(protocol));
-        StudyPseudonyms pseudonyms = RunPseudonyms.Resolve(options.KeyFile, folder.Private, out string? keyWarning);
+        StudyPseudonyms pseudonyms = StudyPseudonyms.Resolve(options.KeyFile, folder.Private, out string? keyWarning);
         var warnings = new List<string>();
         if (keyWarning is not null)
         {
@@ -79,7 +78,7 @@ public static class ExperimentRunner
         using RunFolder folder = RunFolder.Open(options.OutputDirectory, protocol.ComputeHash(), options.CodeVersion, options.Overwrite);
         using var log = new RunLog(Path.Combine(folder.Root, string.Create(CultureInfo.InvariantCulture, $"run.shard-{shard.Index}-of-{shard.Count}.log")), progress);
         folder.WriteText("protocol.resolved.yaml", ProtocolSerializer.ToYaml(protocol));
-        StudyPseudonyms pseudonyms = RunPseudonyms.Resolve(options.KeyFile, folder.Private, out _);
+        StudyPseudonyms pseudonyms = StudyPseudonyms.Resolve(options.KeyFile, folder.Private, out _);
         PreparedData data = PrepareStage.Run(protocol, pseudonyms, log, cancellationToken);
         using var cache = new ActivationCache();
         var methods = new MethodRunStage(protocol, data.Sets, cache, device, folder.Checkpoints, options.CheckpointSeconds, log);
@@ -108,31 +107,5 @@ public static class ExperimentRunner
     {
         WorkItem item = items.FirstOrDefault(i => i.Method != TrainingMethod.Scratch) ?? items[0];
         return methods.ConfigOf(item.MethodName, protocol.Seeds[0]);
-    }
-
-    /// <summary>run.log: every progress report with a UTC time stamp, passed on to the caller's progress.</summary>
-    private sealed class RunLog : IProgress<RunProgress>, IDisposable
-    {
-        private readonly StreamWriter _writer;
-        private readonly IProgress<RunProgress>? _inner;
-        private readonly object _gate = new();
-
-        public RunLog(string path, IProgress<RunProgress>? inner)
-        {
-            _writer = new StreamWriter(path, append: true, new UTF8Encoding(false)) { AutoFlush = true };
-            _inner = inner;
-        }
-
-        public void Report(RunProgress value)
-        {
-            lock (_gate)
-            {
-                _writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{DateTime.UtcNow:O} {value.Stage} {value.Done}/{value.Total} {value.Detail}"));
-            }
-
-            _inner?.Report(value);
-        }
-
-        public void Dispose() => _writer.Dispose();
     }
 }

@@ -8,7 +8,6 @@ using MedTransfer.Imaging.Index;
 using MedTransfer.Pipeline.Diagnose;
 using MedTransfer.Pipeline.Evaluate;
 using MedTransfer.Pipeline.Ingest;
-using MedTransfer.Pipeline.Runs;
 using MedTransfer.Imaging.Normalization;
 using MedTransfer.Training.Configuration;
 using MedTransfer.Training.Data;
@@ -169,7 +168,7 @@ public static class ManifestTraining
         TorchRuntime.EnsureAvailable();
         Device device = TorchRuntime.SelectDevice(options.Device);
         Directory.CreateDirectory(folder);
-        StudyPseudonyms pseudonyms = RunPseudonyms.Resolve(options.KeyFile, Path.Combine(folder, "private"), out _);
+        StudyPseudonyms pseudonyms = StudyPseudonyms.Resolve(options.KeyFile, Path.Combine(folder, "private"), out _);
 
         XrayRecipe recipe = RecipeFor(config);
         var skipped = new List<string>();
