@@ -1,4 +1,4 @@
-using MathNet.Numerics.LinearAlgebra;
+using MedTransfer.Evaluation.Numerics;
 
 namespace MedTransfer.Evaluation.Diagnostics;
 
@@ -7,13 +7,30 @@ namespace MedTransfer.Evaluation.Diagnostics;
 /// the linear probe behind the proxy A-distance and the site probe. Deterministic (no random initialisation).
 /// Penalty λ/2·‖w‖² on the weights (not the intercept); default λ = 1.
 /// </summary>
+/// <remarks>
+/// The objective is strictly convex, so the fit is its unique minimum, reached to within ~1e-11 in every weight.
+/// Building the Hessian XᵀSX costs n·d² and dominates everything else, so it is not rebuilt after every step:
+/// a step with the last Hessian's factor costs only n·d, and near the minimum the Hessian barely moves, so such steps
+/// still shrink the error by an order of magnitude or more each. The Hessian is rebuilt whenever a step is more than
+/// a quarter of the one before (far from the minimum, where plain Newton steps are needed). Only the path changes:
+/// the minimum is where the exact gradient vanishes, whichever Hessian steered there.
+/// </remarks>
 public sealed class LogisticRegression
 {
+    /// <summary>A full Newton step (fresh Hessian) this small ends the fit: the next error is far below it.</summary>
+    private const double NewtonTolerance = 1e-8;
+
+    /// <summary>
+    /// A step with a reused Hessian only contracts linearly (rate ≤ 1/4, else the Hessian is rebuilt), so the error
+    /// left after it is up to a third of its size: it must be smaller to end the fit.
+    /// </summary>
+    private const double ReusedTolerance = 1e-10;
+
     private readonly double[] _mean;
     private readonly double[] _scale;
-    private readonly Vector<double> _weights;
+    private readonly double[] _weights;
 
-    private LogisticRegression(double[] mean, double[] scale, Vector<double> weights)
+    private LogisticRegression(double[] mean, double[] scale, double[] weights)
     {
         _mean = mean;
         _scale = scale;
@@ -21,6 +38,10 @@ public sealed class LogisticRegression
     }
 
     /// <summary>Fits the model to <paramref name="features"/> (rows = samples) and binary <paramref name="labels"/>.</summary>
+    /// <param name="features">Rows = samples.</param>
+    /// <param name="labels">0 or 1 per row.</param>
+    /// <param name="lambda">L2 penalty on the weights.</param>
+    /// <param name="maxIterations">Most Hessians built (full Newton iterations).</param>
     /// <exception cref="ArgumentException">Shapes disagree, or a label is not 0/1.</exception>
     public static LogisticRegression Fit(double[][] features, IReadOnlyList<int> labels, double lambda = 1.0, int maxIterations = 50)
     {
@@ -31,79 +52,118 @@ public sealed class LogisticRegression
             throw new ArgumentException("One label per feature row, and at least one row.", nameof(labels));
         }
 
-        int d = features[0].Length;
-        (double[] mean, double[] scale) = Standardisation(features, d);
-        Matrix<double> x = Design(features, mean, scale, d);
-        Vector<double> y = Vector<double>.Build.Dense(labels.Count, i => labels[i] is 0 or 1 ? labels[i] : throw new ArgumentException("Labels must be 0 or 1.", nameof(labels)));
-        Vector<double> w = Vector<double>.Build.Dense(d + 1);
-        Matrix<double> penalty = Matrix<double>.Build.DenseIdentity(d + 1) * lambda;
-        penalty[0, 0] = 1e-8;
-        for (int iteration = 0; iteration < maxIterations; iteration++)
+        return Fit(ProbeDesign.From(features), labels, lambda, maxIterations);
+    }
+
+    /// <summary>Fits on a prepared design (shared by fits on the same rows).</summary>
+    internal static LogisticRegression Fit(ProbeDesign design, IReadOnlyList<int> labels, double lambda, int maxIterations)
+    {
+        FeatureColumns x = design.X;
+        int n = x.Rows;
+        int p = x.Columns;
+        if (labels.Count != n)
         {
-            Vector<double> p = (x * w).Map(Sigmoid);
-            Vector<double> weights = p.Map(v => Math.Max(v * (1 - v), 1e-10));
-            Vector<double> gradient = (x.TransposeThisAndMultiply(p - y)) + (penalty * w);
-            Matrix<double> hessian = x.TransposeThisAndMultiply(x.PointwiseMultiply(Matrix<double>.Build.Dense(x.RowCount, x.ColumnCount, (r, _) => weights[r]))) + penalty;
-            Vector<double> step = hessian.Cholesky().Solve(gradient);
-            w -= step;
-            if (step.InfinityNorm() < 1e-8)
+            throw new ArgumentException("One label per feature row.", nameof(labels));
+        }
+
+        var y = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            y[i] = labels[i] is 0 or 1 ? labels[i] : throw new ArgumentException("Labels must be 0 or 1.", nameof(labels));
+        }
+
+        var penalty = new double[p];
+        Array.Fill(penalty, lambda);
+        penalty[0] = 1e-8;
+        var w = new double[p];
+        var z = new double[x.Stride];
+        var residual = new double[x.Stride];
+        var curvature = new double[x.Stride];
+        var gradient = new double[p];
+        CholeskyFactor? factor = null;
+        int hessians = 0;
+        double previous = double.PositiveInfinity;
+        bool rebuild = true;
+
+        // Reused-Hessian steps are bounded too, so a pathological input still ends like the plain Newton loop did.
+        for (int step = 0; step < 4 * maxIterations; step++)
+        {
+            x.Multiply(w, z);
+            for (int i = 0; i < n; i++)
+            {
+                double probability = Sigmoid(z[i]);
+                residual[i] = probability - y[i];
+                curvature[i] = Math.Max(probability * (1 - probability), 1e-10);
+            }
+
+            x.TransposeMultiply(residual, gradient);
+            for (int j = 0; j < p; j++)
+            {
+                gradient[j] += penalty[j] * w[j];
+            }
+
+            if (rebuild || factor is null)
+            {
+                if (hessians == maxIterations)
+                {
+                    break;
+                }
+
+                double[] hessian = Gram.Compute(x, curvature);
+                for (int j = 0; j < p; j++)
+                {
+                    hessian[(j * p) + j] += penalty[j];
+                }
+
+                factor = CholeskyFactor.Factor(hessian, p);
+                hessians++;
+            }
+
+            double[] delta = factor.Solve(gradient);
+            double size = 0;
+            for (int j = 0; j < p; j++)
+            {
+                w[j] -= delta[j];
+                size = Math.Max(size, Math.Abs(delta[j]));
+            }
+
+            if (size < (rebuild ? NewtonTolerance : ReusedTolerance))
             {
                 break;
             }
+
+            rebuild = size > 0.25 * previous;
+            previous = size;
         }
 
-        return new LogisticRegression(mean, scale, w);
+        return new LogisticRegression(design.Mean, design.Scale, w);
     }
 
     /// <summary>P(label = 1) for each row.</summary>
     public double[] PredictProbability(double[][] features)
     {
         ArgumentNullException.ThrowIfNull(features);
-        Matrix<double> x = Design(features, _mean, _scale, _mean.Length);
-        return [.. (x * _weights).Map(Sigmoid)];
-    }
-
-    private static double Sigmoid(double z) => z >= 0 ? 1 / (1 + Math.Exp(-z)) : Math.Exp(z) / (1 + Math.Exp(z));
-
-    private static (double[] Mean, double[] Scale) Standardisation(double[][] features, int d)
-    {
-        var mean = new double[d];
-        var scale = new double[d];
-        foreach (double[] row in features)
+        var probabilities = new double[features.Length];
+        int d = _mean.Length;
+        for (int r = 0; r < features.Length; r++)
         {
+            double[] row = features[r];
             if (row.Length != d)
             {
                 throw new ArgumentException("All feature rows must have the same length.", nameof(features));
             }
 
+            double z = _weights[0];
             for (int j = 0; j < d; j++)
             {
-                mean[j] += row[j];
+                z += (row[j] - _mean[j]) / _scale[j] * _weights[j + 1];
             }
+
+            probabilities[r] = Sigmoid(z);
         }
 
-        for (int j = 0; j < d; j++)
-        {
-            mean[j] /= features.Length;
-        }
-
-        foreach (double[] row in features)
-        {
-            for (int j = 0; j < d; j++)
-            {
-                scale[j] += (row[j] - mean[j]) * (row[j] - mean[j]);
-            }
-        }
-
-        for (int j = 0; j < d; j++)
-        {
-            double sd = Math.Sqrt(scale[j] / features.Length);
-            scale[j] = sd > 1e-12 ? sd : 1;
-        }
-
-        return (mean, scale);
+        return probabilities;
     }
 
-    private static Matrix<double> Design(double[][] features, double[] mean, double[] scale, int d) =>
-        Matrix<double>.Build.Dense(features.Length, d + 1, (r, c) => c == 0 ? 1 : (features[r][c - 1] - mean[c - 1]) / scale[c - 1]);
+    private static double Sigmoid(double z) => z >= 0 ? 1 / (1 + Math.Exp(-z)) : Math.Exp(z) / (1 + Math.Exp(z));
 }
