@@ -1,4 +1,6 @@
+using MathNet.Numerics;
 using MathNet.Numerics.LinearAlgebra;
+using MedTransfer.Evaluation.Numerics;
 
 namespace MedTransfer.Evaluation.Diagnostics;
 
@@ -20,19 +22,33 @@ public static class Transferability
     /// </summary>
     public static double LogMe(double[][] features, IReadOnlyList<int> labels)
     {
-        Matrix<double> f = ToMatrix(features, labels);
-        int n = f.RowCount;
-        int d = f.ColumnCount;
-        var eigen = f.TransposeThisAndMultiply(f).Evd(MathNet.Numerics.LinearAlgebra.Symmetricity.Symmetric);
+        Validate(features, labels);
+        int n = features.Length;
+        int d = features[0].Length;
+        var eigen = Square(Gram.Compute(FeatureColumns.From(features)), d).Evd(Symmetricity.Symmetric);
         double[] s = [.. eigen.EigenValues.Select(v => Math.Max(0, v.Real))];
         Matrix<double> v = eigen.EigenVectors;
         int classes = labels.Max() + 1;
         double total = 0;
         for (int k = 0; k < classes; k++)
         {
-            Vector<double> y = Vector<double>.Build.Dense(n, i => labels[i] == k ? 1 : 0);
-            double[] t = [.. v.TransposeThisAndMultiply(f.TransposeThisAndMultiply(y))];
-            double yy = y.DotProduct(y);
+            // Fᵀy for the one-hot column y of class k is the sum of that class's rows; yᵀy is its size.
+            var fy = Vector<double>.Build.Dense(d);
+            int members = 0;
+            for (int i = 0; i < n; i++)
+            {
+                if (labels[i] == k)
+                {
+                    members++;
+                    for (int j = 0; j < d; j++)
+                    {
+                        fy[j] += features[i][j];
+                    }
+                }
+            }
+
+            double[] t = [.. v.TransposeThisAndMultiply(fy)];
+            double yy = members;
             double alpha = 1;
             double beta = 1;
             double m2 = 0;
@@ -92,27 +108,47 @@ public static class Transferability
     /// <summary>H-score (Bao et al. 2019): tr(cov(f)⁺ · cov(E[f | y])), with the pseudo-inverse of the feature covariance. Higher is better.</summary>
     public static double HScore(double[][] features, IReadOnlyList<int> labels)
     {
-        Matrix<double> f = Centred(ToMatrix(features, labels));
-        int n = f.RowCount;
-        Matrix<double> covariance = f.TransposeThisAndMultiply(f) / n;
-        Matrix<double> classMeans = Matrix<double>.Build.Dense(n, f.ColumnCount);
+        Validate(features, labels);
+        int n = features.Length;
+        int d = features[0].Length;
+        double[] mean = ColumnMeans(features);
+        Matrix<double> covariance = Square(Gram.Compute(FeatureColumns.From(features, shift: mean)), d) / n;
+
+        // cov(E[f|y]) = Σ_c (n_c/n) μ_c μ_cᵀ with μ_c the centred class means, so the trace is
+        // Σ_c (n_c/n) μ_cᵀ cov⁺ μ_c: the pseudo-inverse is needed only along the eigenvectors, never formed.
+        var evd = covariance.Evd(Symmetricity.Symmetric);
+        double[] lambda = [.. evd.EigenValues.Select(e => e.Real)];
+
+        // Singular values of a symmetric matrix are |λ|; cut off as the SVD pseudo-inverse does (MathNet: below
+        // max(rows, columns)·σ_max·2⁻⁵³ counts as zero), so rank-deficient covariances give the same answer.
+        double cutoff = d * lambda.Max(Math.Abs) * Precision.DoublePrecision;
+        double score = 0;
         foreach (IGrouping<int, int> group in Enumerable.Range(0, n).GroupBy(i => labels[i]))
         {
-            Vector<double> mean = Vector<double>.Build.Dense(f.ColumnCount);
+            var classMean = Vector<double>.Build.Dense(d);
             foreach (int i in group)
             {
-                mean += f.Row(i);
+                for (int j = 0; j < d; j++)
+                {
+                    classMean[j] += features[i][j] - mean[j];
+                }
             }
 
-            mean /= group.Count();
-            foreach (int i in group)
+            classMean /= group.Count();
+            Vector<double> projection = evd.EigenVectors.TransposeThisAndMultiply(classMean);
+            double quadratic = 0;
+            for (int e = 0; e < d; e++)
             {
-                classMeans.SetRow(i, mean);
+                if (Math.Abs(lambda[e]) >= cutoff)
+                {
+                    quadratic += projection[e] * projection[e] / lambda[e];
+                }
             }
+
+            score += group.Count() / (double)n * quadratic;
         }
 
-        Matrix<double> between = classMeans.TransposeThisAndMultiply(classMeans) / n;
-        return (covariance.PseudoInverse() * between).Trace();
+        return score;
     }
 
     /// <summary>
@@ -122,10 +158,11 @@ public static class Transferability
     /// </summary>
     public static double Gbc(double[][] features, IReadOnlyList<int> labels)
     {
-        Matrix<double> f = ToMatrix(features, labels);
-        int d = f.ColumnCount;
+        Validate(features, labels);
+        double[][] f = features;
+        int d = f[0].Length;
         var stats = new List<(double[] Mean, double[] Var)>();
-        foreach (IGrouping<int, int> group in Enumerable.Range(0, f.RowCount).GroupBy(i => labels[i]).OrderBy(g => g.Key))
+        foreach (IGrouping<int, int> group in Enumerable.Range(0, f.Length).GroupBy(i => labels[i]).OrderBy(g => g.Key))
         {
             var mean = new double[d];
             var variance = new double[d];
@@ -134,7 +171,7 @@ public static class Transferability
             {
                 for (int j = 0; j < d; j++)
                 {
-                    mean[j] += f[i, j] / count;
+                    mean[j] += f[i][j] / count;
                 }
             }
 
@@ -142,7 +179,7 @@ public static class Transferability
             {
                 for (int j = 0; j < d; j++)
                 {
-                    variance[j] += (f[i, j] - mean[j]) * (f[i, j] - mean[j]) / count;
+                    variance[j] += (f[i][j] - mean[j]) * (f[i][j] - mean[j]) / count;
                 }
             }
 
@@ -187,28 +224,72 @@ public static class Transferability
     /// </summary>
     public static double TransRate(double[][] features, IReadOnlyList<int> labels, double epsilon = 1e-4)
     {
-        Matrix<double> z = Centred(ToMatrix(features, labels));
-        double whole = CodingRate(z, epsilon);
-        double perClass = Enumerable.Range(0, z.RowCount).GroupBy(i => labels[i])
-            .Select(g => CodingRate(Matrix<double>.Build.DenseOfRowVectors(g.Select(i => z.Row(i))), epsilon))
-            .Average();
-        return whole - perClass;
+        Validate(features, labels);
+        int n = features.Length;
+        int d = features[0].Length;
+        double[] mean = ColumnMeans(features);
+
+        // ZᵀZ of the whole set is the sum of the classes' ZcᵀZc (rows centred once, globally), so one pass over
+        // the samples gives every matrix.
+        var whole = new double[d * d];
+        double perClass = 0;
+        int classes = 0;
+        foreach (IGrouping<int, int> group in Enumerable.Range(0, n).GroupBy(i => labels[i]))
+        {
+            int[] members = [.. group];
+            double[] g = Gram.Compute(FeatureColumns.From(features, members, shift: mean));
+            for (int e = 0; e < g.Length; e++)
+            {
+                whole[e] += g[e];
+            }
+
+            perClass += CodingRate(g, d, members.Length, epsilon);
+            classes++;
+        }
+
+        return CodingRate(whole, d, n, epsilon) - (perClass / classes);
     }
 
-    private static double CodingRate(Matrix<double> z, double epsilon)
+    /// <summary>R = ½ logdet(I + G/(nε)) for a Gram matrix G = ZᵀZ of n rows.</summary>
+    private static double CodingRate(double[] gram, int d, int n, double epsilon)
     {
-        int n = z.RowCount;
-        Matrix<double> m = Matrix<double>.Build.DenseIdentity(z.ColumnCount) + (z.TransposeThisAndMultiply(z) / (n * epsilon));
-        return 0.5 * m.Cholesky().DeterminantLn;
+        var m = new double[d * d];
+        for (int e = 0; e < m.Length; e++)
+        {
+            m[e] = gram[e] / (n * epsilon);
+        }
+
+        for (int j = 0; j < d; j++)
+        {
+            m[(j * d) + j] += 1;
+        }
+
+        return 0.5 * CholeskyFactor.Factor(m, d).LogDeterminant();
     }
 
-    private static Matrix<double> Centred(Matrix<double> f)
+    private static double[] ColumnMeans(double[][] features)
     {
-        Vector<double> mean = f.ColumnSums() / f.RowCount;
-        return f - Matrix<double>.Build.Dense(f.RowCount, f.ColumnCount, (_, c) => mean[c]);
+        var mean = new double[features[0].Length];
+        foreach (double[] row in features)
+        {
+            for (int j = 0; j < mean.Length; j++)
+            {
+                mean[j] += row[j];
+            }
+        }
+
+        for (int j = 0; j < mean.Length; j++)
+        {
+            mean[j] /= features.Length;
+        }
+
+        return mean;
     }
 
-    private static Matrix<double> ToMatrix(double[][] features, IReadOnlyList<int> labels)
+    /// <summary>A d × d MathNet matrix over a symmetric Gram array (no copy; layout does not matter for a symmetric matrix).</summary>
+    private static Matrix<double> Square(double[] gram, int d) => Matrix<double>.Build.Dense(d, d, gram);
+
+    private static void Validate(double[][] features, IReadOnlyList<int> labels)
     {
         ArgumentNullException.ThrowIfNull(features);
         ArgumentNullException.ThrowIfNull(labels);
@@ -222,6 +303,9 @@ public static class Transferability
             throw new ArgumentException("Class labels must be 0..C−1.", nameof(labels));
         }
 
-        return Matrix<double>.Build.DenseOfRowArrays(features);
+        if (features.Any(row => row.Length != features[0].Length))
+        {
+            throw new ArgumentException("All feature rows must have the same length.", nameof(features));
+        }
     }
 }

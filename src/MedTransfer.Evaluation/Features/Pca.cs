@@ -1,4 +1,5 @@
 using MathNet.Numerics.LinearAlgebra;
+using MedTransfer.Evaluation.Numerics;
 
 namespace MedTransfer.Evaluation.Features;
 
@@ -19,23 +20,61 @@ public static class Pca
             throw new ArgumentException("PCA needs at least two samples.", nameof(features));
         }
 
-        Matrix<double> x = Matrix<double>.Build.DenseOfRowArrays(features);
-        Vector<double> mean = x.ColumnSums() / x.RowCount;
-        Matrix<double> centred = x - Matrix<double>.Build.Dense(x.RowCount, x.ColumnCount, (_, c) => mean[c]);
-        var evd = (centred.TransposeThisAndMultiply(centred) / (x.RowCount - 1)).Evd(Symmetricity.Symmetric);
-        int[] order = [.. Enumerable.Range(0, x.ColumnCount).OrderByDescending(i => evd.EigenValues[i].Real)];
-        int k = Math.Min(components, x.ColumnCount);
-        Matrix<double> axes = Matrix<double>.Build.Dense(x.ColumnCount, k);
+        int n = features.Length;
+        int d = features[0].Length;
+        if (features.Any(row => row.Length != d))
+        {
+            throw new ArgumentException("All feature rows must have the same length.", nameof(features));
+        }
+
+        var mean = new double[d];
+        foreach (double[] row in features)
+        {
+            for (int j = 0; j < d; j++)
+            {
+                mean[j] += row[j];
+            }
+        }
+
+        for (int j = 0; j < d; j++)
+        {
+            mean[j] /= n;
+        }
+
+        // The covariance from the blocked Gram kernel: the n·d² step, where the rest is d × d.
+        double[] gram = Gram.Compute(FeatureColumns.From(features, shift: mean));
+        var evd = (Matrix<double>.Build.Dense(d, d, gram) / (n - 1)).Evd(Symmetricity.Symmetric);
+        int[] order = [.. Enumerable.Range(0, d).OrderByDescending(i => evd.EigenValues[i].Real)];
+        int k = Math.Min(components, d);
+        var axes = new double[k][];
         for (int c = 0; c < k; c++)
         {
             Vector<double> axis = evd.EigenVectors.Column(order[c]);
             int largest = axis.AbsoluteMaximumIndex();
-            axes.SetColumn(c, axis[largest] < 0 ? -axis : axis);
+            axes[c] = [.. axis[largest] < 0 ? -axis : axis];
         }
 
-        Matrix<double> projected = centred * axes;
+        var projected = new double[n][];
+        for (int i = 0; i < n; i++)
+        {
+            double[] row = features[i];
+            var p = new double[k];
+            for (int c = 0; c < k; c++)
+            {
+                double sum = 0;
+                for (int j = 0; j < d; j++)
+                {
+                    sum += (row[j] - mean[j]) * axes[c][j];
+                }
+
+                p[c] = sum;
+            }
+
+            projected[i] = p;
+        }
+
         double total = evd.EigenValues.Sum(v => Math.Max(0, v.Real));
         double[] explained = [.. Enumerable.Range(0, k).Select(c => total > 0 ? Math.Max(0, evd.EigenValues[order[c]].Real) / total : 0)];
-        return ([.. projected.EnumerateRows().Select(r => r.ToArray())], explained);
+        return (projected, explained);
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace MedTransfer.Evaluation.Numerics;
@@ -104,6 +105,7 @@ internal sealed class CholeskyFactor
     }
 
     /// <summary>The dot products of rows i..i+3 of <paramref name="l"/> with <paramref name="b"/> over the first <paramref name="count"/> entries, as <see cref="Dot"/> sums them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dot4(double[] l, int stride, int i, ReadOnlySpan<double> b, int count, out double s0, out double s1, out double s2, out double s3)
     {
         int end = (count + 3) & ~3;
@@ -128,6 +130,7 @@ internal sealed class CholeskyFactor
     }
 
     /// <summary>Σ_{k &lt; count} a[k]·b[k] with four lanes, then the lanes in order (entries from count to the next multiple of 4 must be zero in one of the two).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b, int count)
     {
         int end = (count + 3) & ~3;

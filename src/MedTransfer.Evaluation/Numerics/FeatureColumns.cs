@@ -88,6 +88,7 @@ internal sealed class FeatureColumns
     public ReadOnlySpan<double> Column(int j) => Data.AsSpan(j * Stride, Rows);
 
     /// <summary>z = X·w over the real columns; <paramref name="z"/> has length <see cref="Stride"/> and its padding stays zero.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Multiply(ReadOnlySpan<double> w, Span<double> z)
     {
         z.Clear();
@@ -104,6 +105,7 @@ internal sealed class FeatureColumns
     }
 
     /// <summary>g = Xᵀ·r; <paramref name="r"/> has length <see cref="Stride"/> with zero padding.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void TransposeMultiply(ReadOnlySpan<double> r, Span<double> g)
     {
         ref double rr = ref Unsafe.AsRef(in r[0]);

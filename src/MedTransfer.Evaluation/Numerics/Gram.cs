@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace MedTransfer.Evaluation.Numerics;
@@ -9,6 +10,8 @@ namespace MedTransfer.Evaluation.Numerics;
 /// pass over the samples instead of one), only for the upper triangle, on every core.
 /// Deterministic: each entry of G is summed by one thread in a fixed order (4-wide lanes over the samples, then the
 /// four lanes), so the bits do not depend on the number of threads or their timing.
+/// The inner kernels are compiled fully optimised on first use: a run calls them a few hundred times, too few for
+/// tiered compilation to replace the slow first-tier code before most of the work is done.
 /// </summary>
 internal static class Gram
 {
@@ -82,6 +85,7 @@ internal static class Gram
         (Vector256.Create(full.AsSpan(at, 4)) + sums).CopyTo(full, at);
 
     /// <summary>The sums over samples start..end of G[a..a+4, b..b+4]: row p of the result holds the four entries (a + p, b..b+4).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Block(double[] data, double[]? weights, int stride, int start, int end, int a, int b, out Vector256<double> r0, out Vector256<double> r1, out Vector256<double> r2, out Vector256<double> r3)
     {
         // Unchecked loads: every column is `stride` long and i stays below it, which the padding guarantees.
