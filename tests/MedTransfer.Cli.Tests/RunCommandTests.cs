@@ -49,6 +49,14 @@ public sealed class RunCommandTests
             Assert.True(File.Exists(Path.Combine(first, file)), file);
         }
 
+        // The diagnostics say where they are, score by score and fold by fold (on a real-sized set they once ran for
+        // minutes without a line).
+        string log = File.ReadAllText(Path.Combine(first, "run.log"));
+        Assert.Contains("diagnostics 0/", log, StringComparison.Ordinal);
+        Assert.Contains("H-score on source-train", log, StringComparison.Ordinal);
+        Assert.Contains("site probe fold 3/5", log, StringComparison.Ordinal);
+        Assert.Contains("proxy A-distance", log, StringComparison.Ordinal);
+
         // The manifest holds identifiers, so it is in private/, never among the shareable outputs; no key was generated.
         Assert.False(File.Exists(Path.Combine(first, "manifest.csv")));
         Assert.False(File.Exists(Path.Combine(first, "private", "pseudonym.key")));

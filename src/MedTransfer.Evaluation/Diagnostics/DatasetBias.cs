@@ -60,7 +60,12 @@ public static class DatasetBias
     /// AUROC. High values mean the features (or image statistics) carry the site: a shortcut risk when prevalence
     /// also differs by site.
     /// </summary>
-    public static SiteProbeResult SiteProbe(double[][] features, IReadOnlyList<string> sites, int folds = 5, int seed = 1)
+    /// <param name="features">Rows = samples.</param>
+    /// <param name="sites">The site of each row.</param>
+    /// <param name="folds">Cross-validation folds.</param>
+    /// <param name="seed">Seed of the fold assignment.</param>
+    /// <param name="progress">Told (folds done, folds) after each fold: on thousands of high-dimensional rows the probe takes seconds.</param>
+    public static SiteProbeResult SiteProbe(double[][] features, IReadOnlyList<string> sites, int folds = 5, int seed = 1, IProgress<(int Done, int Total)>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(features);
         ArgumentNullException.ThrowIfNull(sites);
@@ -92,6 +97,7 @@ public static class DatasetBias
             int[] testIdx = [.. Enumerable.Range(0, features.Length).Where(i => fold[i] == f)];
             if (testIdx.Length == 0)
             {
+                progress?.Report((f + 1, folds));
                 continue;
             }
 
@@ -108,6 +114,8 @@ public static class DatasetBias
                     probability[s][testIdx[i]] = p[i];
                 }
             }
+
+            progress?.Report((f + 1, folds));
         }
 
         var perSite = new SortedDictionary<string, double>(StringComparer.Ordinal);

@@ -32,6 +32,20 @@ public sealed class DiagnosticsTests
     }
 
     [Fact]
+    public void SiteProbe_ReportsEveryFoldInOrder_AndListeningChangesNothing()
+    {
+        double[][] x = [.. Gaussian(90, 4, 0, 12), .. Gaussian(90, 4, 1, 13), .. Gaussian(90, 4, 2, 14)];
+        string[] sites = [.. Enumerable.Repeat("A", 90), .. Enumerable.Repeat("B", 90), .. Enumerable.Repeat("C", 90)];
+        var reports = new List<(int Done, int Total)>();
+
+        SiteProbeResult heard = DatasetBias.SiteProbe(x, sites, folds: 4, progress: new Recorder(reports));
+        SiteProbeResult quiet = DatasetBias.SiteProbe(x, sites, folds: 4);
+
+        Assert.Equal([(1, 4), (2, 4), (3, 4), (4, 4)], reports);
+        Assert.Equal(quiet.PerSite, heard.PerSite);
+    }
+
+    [Fact]
     public void Bbse_TargetPredictionsFollowingTheSourceConfusion_RecoverTheTargetPrevalenceExactly()
     {
         // Source: 100 positives (80 called positive), 100 negatives (10 called positive): sens 0.8, spec 0.9.
@@ -153,6 +167,12 @@ public sealed class DiagnosticsTests
 
         Assert.True(p[0] < 0.2 && p[2] > 0.8);
         Assert.Equal(0.5, p[1], 9);
+    }
+
+    /// <summary>Records on the calling thread (System.Progress would post to the thread pool and race the assertion).</summary>
+    private sealed class Recorder(List<(int Done, int Total)> reports) : IProgress<(int Done, int Total)>
+    {
+        public void Report((int Done, int Total) value) => reports.Add(value);
     }
 
     private static double[][] Gaussian(int n, int d, double shift, int seed)

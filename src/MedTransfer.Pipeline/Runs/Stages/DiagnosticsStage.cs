@@ -50,26 +50,50 @@ internal static class DiagnosticsStage
             features[name] = Rows(once.Get(model, cut, set, device, relay)!.Activations);
         }
 
-        progress?.Report(new RunProgress("diagnostics", 0, 4, "transferability (LogME, H-score, GBC, TransRate)"));
-        var transferability = new List<TransferabilityScores>();
-        foreach ((string partition, string name, IReadOnlyList<int> labels) in new[] { ("source-train", "source-train", sets.SourceTrain.Labels), ("target-test (oracle: uses target labels)", "target-test", sets.TargetTest.Labels) })
+        // One report as each step starts, so run.log and the progress bar show where the diagnostics are: four
+        // scores per labelled partition, the site probe fold by fold, the A-distance.
+        (string Partition, string Name, IReadOnlyList<int> Labels)[] labelled =
+            [.. new (string Partition, string Name, IReadOnlyList<int> Labels)[] { ("source-train", "source-train", sets.SourceTrain.Labels), ("target-test (oracle: uses target labels)", "target-test", sets.TargetTest.Labels) }
+                .Where(p => p.Labels.Contains(0) && p.Labels.Contains(1))];
+        const int folds = 5;
+        int total = (4 * labelled.Length) + folds + 1;
+        int done = 0;
+        T Step<T>(string detail, Func<T> diagnostic)
         {
-            if (labels.Contains(0) && labels.Contains(1))
-            {
-                double[][] x = features[name];
-                transferability.Add(new TransferabilityScores(partition, x.Length, Transferability.LogMe(x, labels), Transferability.HScore(x, labels), Transferability.Gbc(x, labels), Transferability.TransRate(x, labels)));
-            }
+            progress?.Report(new RunProgress("diagnostics", done, total, detail));
+            T value = diagnostic();
+            done++;
+            return value;
         }
 
-        progress?.Report(new RunProgress("diagnostics", 1, 4, "site probe (5-fold)"));
+        var transferability = new List<TransferabilityScores>();
+        foreach ((string partition, string name, IReadOnlyList<int> labels) in labelled)
+        {
+            double[][] x = features[name];
+            double logMe = Step($"LogME on {name}", () => Transferability.LogMe(x, labels));
+            double hScore = Step($"H-score on {name}", () => Transferability.HScore(x, labels));
+            double gbc = Step($"GBC on {name}", () => Transferability.Gbc(x, labels));
+            double transRate = Step($"TransRate on {name}", () => Transferability.TransRate(x, labels));
+            transferability.Add(new TransferabilityScores(partition, x.Length, logMe, hScore, gbc, transRate));
+        }
+
         double[][] all = [.. sets.Distinct.SelectMany(s => features[s.Name])];
         string[] sites = [.. sets.Distinct.SelectMany(s => s.Set.Domains)];
-        SiteProbeResult probe = DatasetBias.SiteProbe(all, sites, folds: 5, seed: 1);
-        progress?.Report(new RunProgress("diagnostics", 2, 4, "proxy A-distance"));
+        int probeStart = done;
+        var folded = progress is null ? null : new Relay<(int Done, int Total)>(p =>
+        {
+            if (p.Done < p.Total)
+            {
+                progress.Report(new RunProgress("diagnostics", probeStart + p.Done, total, $"site probe fold {p.Done + 1}/{p.Total}"));
+            }
+        });
+        progress?.Report(new RunProgress("diagnostics", done, total, $"site probe fold 1/{folds}"));
+        SiteProbeResult probe = DatasetBias.SiteProbe(all, sites, folds, seed: 1, folded);
+        done += folds;
         double[][] source = [.. sets.Distinct.Where(s => s.Name.StartsWith("source", StringComparison.Ordinal)).SelectMany(s => features[s.Name])];
         double[][] target = [.. sets.Distinct.Where(s => s.Name.StartsWith("target", StringComparison.Ordinal)).SelectMany(s => features[s.Name])];
-        ProxyADistanceResult aDistance = DatasetBias.ProxyADistance(source, target, seed: 1);
-        progress?.Report(new RunProgress("diagnostics", 4, 4, "done"));
+        ProxyADistanceResult aDistance = Step("proxy A-distance", () => DatasetBias.ProxyADistance(source, target, seed: 1));
+        progress?.Report(new RunProgress("diagnostics", total, total, "done"));
         return new PretrainedDiagnostics
         {
             Features = features,
