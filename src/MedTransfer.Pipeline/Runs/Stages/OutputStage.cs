@@ -115,7 +115,8 @@ internal static class OutputStage
             input.Audit,
             input.Comparison.PooledGaps,
             calibration,
-            operating);
+            operating,
+            BackboneSummary.Of(model.Features.Backbone, protocol.Model.Provenance));
 
         progress?.Report(new RunProgress("report", 0, 1, "results.json and report.html"));
         CodeVersion code = CodeVersion.Parse(input.Options.CodeVersion);
