@@ -48,6 +48,15 @@ public sealed class RankCommandTests
         Assert.All(RankCommand.Candidates([], protocol), c => Assert.Equal("resnet18-imagenet", c.Backbone));
         Assert.Equal(["stage2"], RankCommand.Candidates(["resnet18-scratch@stage2"], protocol).Select(c => c.Cut).ToArray());
         Assert.Throws<ArgumentException>(() => RankCommand.Candidates(["vgg16"], protocol));
+
+        // Without --candidate, the protocol's model.candidates (ONNX paths relative to the protocol file).
+        string dir = Path.GetDirectoryName(RunCommandTests.SmallProtocol())!;
+        File.WriteAllBytes(Path.Combine(dir, "net.onnx"), [1]);
+        string withCandidates = Path.Combine(dir, "candidates.yaml");
+        File.WriteAllText(withCandidates, File.ReadAllText(RunCommandTests.SmallProtocol()).Replace("  backbone: resnet18-imagenet\n", "  backbone: resnet18-imagenet\n  candidates: [net.onnx@stage2, resnet18-imagenet]\n", StringComparison.Ordinal));
+        RankCandidate[] fromProtocol = [.. RankCommand.Candidates([], ProtocolLoader.Load(withCandidates))];
+        Assert.Equal(new RankCandidate(Path.Combine(dir, "net.onnx"), "stage2"), fromProtocol[0]);
+        Assert.Equal(["stage2", "stage3", "stage4", "head"], fromProtocol.Select(c => c.Cut).ToArray());
     }
 
     [Fact]

@@ -23,7 +23,7 @@ public sealed class RunOnnxBackboneTests
         string protocol = RunCommandTests.SmallProtocol(t =>
         {
             t = TestText.Replace(t, "size: 64", "size: 32");
-            t = TestText.Replace(t, "  backbone: resnet18-imagenet\n", $"  backbone: {onnx}\n  provenance: code-built test graph, random weights\n");
+            t = TestText.Replace(t, "  backbone: resnet18-imagenet\n", $"  backbone: {onnx}\n  provenance: code-built test graph, random weights\n  candidates: [{onnx}@stage3, resnet18-imagenet@head]\n");
             return TestText.Replace(t, "  strategy: feature-extraction\n  # trainable_from: stage4 ", "  strategy: full\n  trainable_from: stage3 ");
         });
         string run = Path.Combine(dir, "run");
@@ -44,6 +44,9 @@ public sealed class RunOnnxBackboneTests
         Assert.Equal(sha, backbone.GetProperty("sha256").GetString());
         Assert.Equal("mobile-dense.onnx", backbone.GetProperty("name").GetString());
         Assert.False(string.IsNullOrEmpty(backbone.GetProperty("featureNode").GetString()));
+        // model.candidates are ranked in the run too, before training, and shown in the report.
+        Assert.Equal(2, r.GetProperty("ranking").GetProperty("rows").GetArrayLength());
+        Assert.Contains("Backbone candidates ranked before training", report, StringComparison.Ordinal);
         Assert.Equal(["stem", "stage1", "stage2", "stage3"], backbone.GetProperty("stages").EnumerateArray().Select(s => s.GetProperty("name").GetString()!).ToArray());
     }
 }

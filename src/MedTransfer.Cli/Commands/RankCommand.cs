@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text.Json;
 using MedTransfer.Pipeline.Protocols;
 using MedTransfer.Pipeline.Runs;
-using MedTransfer.Training.Backbones;
 using MedTransfer.Training.Onnx;
 using MedTransfer.Training.Runtime;
 using Spectre.Console;
@@ -90,35 +89,21 @@ internal static class RankCommand
         return command;
     }
 
-    /// <summary>BACKBONE or BACKBONE@cut,cut; relative ONNX paths are taken from the current folder.</summary>
+    /// <summary>The --candidate values (relative ONNX paths from the current folder), else the protocol's model.candidates, else its backbone at the default cuts.</summary>
     internal static IReadOnlyList<RankCandidate> Candidates(IReadOnlyList<string> given, ExperimentProtocol protocol)
     {
-        string[] defaultCuts = ["stage3", "stage4", "head"];
-        if (given.Count == 0)
+        if (given.Count > 0)
         {
-            string own = protocol.Model.BackbonePath ?? ProtocolNames.Of(protocol.Model.Backbone);
-            return [.. defaultCuts.Select(c => new RankCandidate(own, c))];
+            return BackboneCandidates.Parse(given, Directory.GetCurrentDirectory());
         }
 
-        var list = new List<RankCandidate>();
-        foreach (string text in given)
+        if (protocol.Model.Candidates.Count > 0)
         {
-            int at = text.LastIndexOf('@');
-            string backbone = at < 0 ? text : text[..at];
-            string[] cuts = at < 0 ? defaultCuts : text[(at + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            if (BackboneNames.IsOnnxFile(backbone))
-            {
-                backbone = Path.GetFullPath(backbone);
-            }
-            else if (!BackboneNames.All.Contains(backbone))
-            {
-                throw new ArgumentException($"--candidate '{text}': '{backbone}' is neither a built-in backbone ({string.Join(", ", BackboneNames.All)}) nor an .onnx file.");
-            }
-
-            list.AddRange(cuts.Select(c => new RankCandidate(backbone, c)));
+            return protocol.Model.Candidates;
         }
 
-        return list;
+        string own = protocol.Model.BackbonePath ?? ProtocolNames.Of(protocol.Model.Backbone);
+        return [.. BackboneCandidates.DefaultCuts.Select(c => new RankCandidate(own, c))];
     }
 
     private static string F(double v) => double.IsNaN(v) ? "—" : v.ToString("F3", CultureInfo.InvariantCulture);

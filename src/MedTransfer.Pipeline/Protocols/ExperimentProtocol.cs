@@ -189,6 +189,9 @@ public sealed record ModelSpec
     /// <summary>Licence and provenance of the backbone's weights, in the user's words (recorded in the report).</summary>
     public string Provenance { get; init; } = string.Empty;
 
+    /// <summary>Backbones (and cuts) to rank before training (<c>medtransfer rank</c>, and a section of every run's report); empty = none.</summary>
+    public IReadOnlyList<RankCandidate> Candidates { get; init; } = [];
+
     /// <summary>Head. Default linear.</summary>
     public HeadKind Head { get; init; } = HeadKind.Linear;
 

@@ -640,7 +640,7 @@ public static partial class ProtocolLoader
         private ModelSpec Model()
         {
             var model = new ModelSpec();
-            YamlFields? m = YamlFields.Of(top.Raw("model"), "model", errors, "backbone", "backbone_sha256", "feature_node", "input", "provenance", "head", "bottleneck_width", "strategy", "trainable_from", "head_lr_multiplier", "discriminative_lr_decay", "unfreeze_every", "l2sp_alpha", "l2sp_beta", "classes");
+            YamlFields? m = YamlFields.Of(top.Raw("model"), "model", errors, "backbone", "backbone_sha256", "feature_node", "input", "provenance", "candidates", "head", "bottleneck_width", "strategy", "trainable_from", "head_lr_multiplier", "discriminative_lr_decay", "unfreeze_every", "l2sp_alpha", "l2sp_beta", "classes");
             if (m is null)
             {
                 return model;
@@ -655,6 +655,7 @@ public static partial class ProtocolLoader
                 FeatureNode = m.String("feature_node"),
                 Input = InputOf(m),
                 Provenance = m.String("provenance", string.Empty) ?? string.Empty,
+                Candidates = CandidatesOf(m),
                 Head = m.Enum("head", model.Head),
                 BottleneckWidth = m.Int("bottleneck_width", model.BottleneckWidth, 8, 8192),
                 Strategy = m.Enum("strategy", model.Strategy),
@@ -736,6 +737,37 @@ public static partial class ProtocolLoader
             }
 
             return (path, sha);
+        }
+
+        /// <summary><c>candidates: [resnet18-imagenet, path/a.onnx@stage3,head, …]</c>; each ONNX file must exist.</summary>
+        private IReadOnlyList<RankCandidate> CandidatesOf(YamlFields m)
+        {
+            IReadOnlyList<string>? written = m.StringList("candidates");
+            if (written is null)
+            {
+                return [];
+            }
+
+            var all = new List<RankCandidate>();
+            for (int i = 0; i < written.Count; i++)
+            {
+                try
+                {
+                    IReadOnlyList<RankCandidate> parsed = BackboneCandidates.Parse([written[i]], baseDirectory);
+                    if (options.CheckFiles && parsed.FirstOrDefault(c => BackboneNames.IsOnnxFile(c.Backbone) && !File.Exists(c.Backbone)) is { } missing)
+                    {
+                        errors.Add(m.List("candidates")![i], m.Item("candidates", i), $"ONNX file not found: {missing.Backbone}");
+                    }
+
+                    all.AddRange(parsed);
+                }
+                catch (ArgumentException ex)
+                {
+                    errors.Add(m.List("candidates")![i], m.Item("candidates", i), ex.Message);
+                }
+            }
+
+            return all;
         }
 
         /// <summary><c>input: {channels: 1|3, range: [low, high], mean: [...], std: [...], bgr: false}</c>.</summary>

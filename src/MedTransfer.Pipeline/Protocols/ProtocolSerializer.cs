@@ -263,8 +263,8 @@ public static partial class ProtocolSerializer
     private static partial Regex PlainScalar();
 
     /// <summary>
-    /// The ONNX backbone's fields, present only when one is used, so protocols with the built-in backbone keep the
-    /// hash they always had; the file's SHA-256 is part of the hash, so other weights make another protocol.
+    /// The ONNX backbone's fields (and provenance and candidates), present only when used, so protocols without them
+    /// keep the hash they always had; the file's SHA-256 is part of the hash, so other weights make another protocol.
     /// </summary>
     private static JsonObject WithOnnxBackbone(ModelSpec m, JsonObject model)
     {
@@ -288,6 +288,11 @@ public static partial class ProtocolSerializer
         if (m.Provenance.Length > 0)
         {
             model["provenance"] = m.Provenance;
+        }
+
+        if (m.Candidates.Count > 0)
+        {
+            model["candidates"] = new JsonArray([.. m.Candidates.Select(c => (JsonNode?)(c.Backbone + "@" + c.Cut))]);
         }
 
         return model;

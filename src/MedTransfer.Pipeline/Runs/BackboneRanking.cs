@@ -1,8 +1,10 @@
 using System.Diagnostics;
+using System.Globalization;
 using MedTransfer.Evaluation.Diagnostics;
 using MedTransfer.Pipeline.Diagnose;
 using MedTransfer.Pipeline.Protocols;
 using MedTransfer.Pipeline.Runs.Stages;
+using MedTransfer.Reporting.Html;
 using MedTransfer.Training.Backbones;
 using MedTransfer.Training.Configuration;
 using MedTransfer.Training.Data;
@@ -13,12 +15,6 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MedTransfer.Pipeline.Runs;
-
-/// <summary>A backbone to rank and where to cut it.</summary>
-/// <param name="Backbone">A built-in name (<see cref="BackboneNames"/>) or the path of an ONNX CNN.</param>
-/// <param name="Cut">The <c>trainable_from</c> stage: features are the backbone's activations just before it,
-/// averaged over space (<c>head</c>: the backbone's own pooled features).</param>
-public sealed record RankCandidate(string Backbone, string Cut);
 
 /// <summary>What the frozen features of one candidate at one cut say before any training.</summary>
 /// <param name="Backbone">The candidate as given.</param>
@@ -86,7 +82,12 @@ public static class BackboneRanking
             ? new StudyPseudonyms(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32))
             : StudyPseudonyms.Resolve(keyFile, Path.GetTempPath(), out _);
         PreparedData data = PrepareStage.Run(protocol, pseudonyms, progress, cancellationToken);
-        RunSets sets = data.Sets;
+        return Rank(protocol, candidates, data.Sets, dev, progress, wall, cancellationToken);
+    }
+
+    /// <summary>Ranks on images already indexed and normalized (a run's own partitions).</summary>
+    internal static RankOutcome Rank(ExperimentProtocol protocol, IReadOnlyList<RankCandidate> candidates, RunSets sets, Device dev, IProgress<RunProgress>? progress, Stopwatch wall, CancellationToken cancellationToken)
+    {
         var measured = new List<(RankCandidate Candidate, string? Sha, int Width, long Parameters, double[] Scores)>();
         int done = 0;
         foreach (IGrouping<string, RankCandidate> group in candidates.GroupBy(c => c.Backbone, StringComparer.Ordinal))
@@ -132,6 +133,20 @@ public static class BackboneRanking
         bool sizeAgrees = rows.Where(r => r.SizeRank == 1).Any(r => r.Backbone == best.Backbone);
         return new RankOutcome(rows, best, sizeAgrees, Caveat, sets.SourceTrain.Count, sets.TargetTrain.Count, wall.Elapsed.TotalSeconds);
     }
+
+    /// <summary>The ranking as a report section: the table, the recommendation and the caveat.</summary>
+    internal static ReportBlock[] Blocks(RankOutcome r) =>
+    [
+        new TableBlock(
+            ["Backbone", "Cut", "Features", "Parameters", "LogME", "H-score", "GBC", "TransRate", "Site probe AUC", "A-distance", "Rank by LogME", "Rank by size"],
+            [.. r.Rows.Select(x => (IReadOnlyList<string>)[Path.GetFileName(x.Backbone), x.Cut, I(x.Features), I(x.Parameters), F(x.LogMe), F(x.HScore), F(x.Gbc), F(x.TransRate), F(x.SiteProbeAuc), F(x.ProxyADistance), I(x.LogMeRank), I(x.SizeRank)])],
+            string.Create(CultureInfo.InvariantCulture, $"Frozen features of each candidate at each cut: transferability on {r.SourceImages} labelled source training images, shift against {r.TargetImages} target images, and the size-only baseline")),
+        new Paragraph(string.Create(CultureInfo.InvariantCulture, $"Recommended by LogME: {Path.GetFileName(r.Recommended.Backbone)} with trainable_from {r.Recommended.Cut}; the size-only baseline {(r.SizeAgrees ? "agrees" : "would pick another backbone")}. {r.Caveat}")),
+    ];
+
+    private static string F(double v) => double.IsNaN(v) ? "—" : v.ToString("F3", CultureInfo.InvariantCulture);
+
+    private static string I(long v) => v.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Activations N×C (pooled features) or N×C×H×W (a stage's maps, averaged over space) as rows.</summary>
     private static double[][] PooledRows(Tensor activations)

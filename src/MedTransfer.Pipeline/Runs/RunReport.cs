@@ -73,6 +73,11 @@ public static class RunReport
             doc.Add("backbone", "Backbone", backbone.Blocks());
         }
 
+        if (run.Ranking is { } ranking)
+        {
+            doc.Add("backbone-ranking", "Backbone candidates ranked before training", BackboneRanking.Blocks(ranking));
+        }
+
         doc.Add("model-selection", "Model selection", SelectionBlocks(run));
         doc.Add("selection-audit", "Selection audit (ORACLE: uses target labels)", AuditBlocks(run));
         doc.Add("methods", "Methods and seeds", MethodsBlocks(run));

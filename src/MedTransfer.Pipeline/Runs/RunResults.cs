@@ -132,6 +132,7 @@ public sealed record EmbeddingPoints(string Model, IReadOnlyList<double> X, IRea
 /// <param name="Calibration">Temperature scaling of the reported model.</param>
 /// <param name="OperatingPoint">The threshold chosen on source validation and its effect on the target.</param>
 /// <param name="Backbone">The backbone fine-tuned: name or file with its SHA-256, feature node, input, stages, provenance.</param>
+/// <param name="Ranking">The protocol's model.candidates ranked before training (null when it lists none).</param>
 public sealed record RunResults(
     string ProtocolName,
     string ProtocolHash,
@@ -157,4 +158,5 @@ public sealed record RunResults(
     IReadOnlyList<PooledGapEntry> PooledGaps,
     CalibrationSummary Calibration,
     OperatingPoint OperatingPoint,
-    BackboneSummary? Backbone = null);
+    BackboneSummary? Backbone = null,
+    RankOutcome? Ranking = null);

@@ -33,7 +33,8 @@ internal sealed record OutputInputs(
     MethodRunStage Methods,
     StudyPseudonyms Pseudonyms,
     Device Device,
-    double Seconds);
+    double Seconds,
+    RankOutcome? Ranking = null);
 
 /// <summary>
 /// Stage 6 of a run: the selected model (reloaded from its candidate's weights) is calibrated by temperature scaling on
@@ -116,7 +117,8 @@ internal static class OutputStage
             input.Comparison.PooledGaps,
             calibration,
             operating,
-            BackboneSummary.Of(model.Features.Backbone, protocol.Model.Provenance));
+            BackboneSummary.Of(model.Features.Backbone, protocol.Model.Provenance),
+            input.Ranking);
 
         progress?.Report(new RunProgress("report", 0, 1, "results.json and report.html"));
         CodeVersion code = CodeVersion.Parse(input.Options.CodeVersion);
