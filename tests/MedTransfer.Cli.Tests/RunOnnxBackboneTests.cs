@@ -23,7 +23,7 @@ public sealed class RunOnnxBackboneTests
         string protocol = RunCommandTests.SmallProtocol(t =>
         {
             t = TestText.Replace(t, "size: 64", "size: 32");
-            t = TestText.Replace(t, "  backbone: resnet18-imagenet\n", $"  backbone: {onnx}\n  provenance: code-built test graph, random weights\n  candidates: [{onnx}@stage3, resnet18-imagenet@head]\n");
+            t = TestText.Replace(t, "  backbone: resnet18-imagenet\n", $"  backbone: {onnx}\n  provenance: code-built test graph, random weights\n  candidates: [{onnx}@stage3, resnet18-imagenet@head]\n  validate_top: 2\n");
             return TestText.Replace(t, "  strategy: feature-extraction\n  # trainable_from: stage4 ", "  strategy: full\n  trainable_from: stage3 ");
         });
         string run = Path.Combine(dir, "run");
@@ -47,6 +47,13 @@ public sealed class RunOnnxBackboneTests
         // model.candidates are ranked in the run too, before training, and shown in the report.
         Assert.Equal(2, r.GetProperty("ranking").GetProperty("rows").GetArrayLength());
         Assert.Contains("Backbone candidates ranked before training", report, StringComparison.Ordinal);
+
+        // validate_top: both candidates were trained as the source-only baseline; predicted and obtained ranks are 1 and 2.
+        JsonElement[] validation = [.. r.GetProperty("validation").EnumerateArray()];
+        Assert.Equal(2, validation.Length);
+        Assert.Equal([1, 2], validation.Select(v => v.GetProperty("predictedRank").GetInt32()).Order().ToArray());
+        Assert.All(validation, v => Assert.InRange(v.GetProperty("targetAuroc").GetDouble(), 0, 1));
+        Assert.Contains("Obtained rank", report, StringComparison.Ordinal);
         Assert.Equal(["stem", "stage1", "stage2", "stage3"], backbone.GetProperty("stages").EnumerateArray().Select(s => s.GetProperty("name").GetString()!).ToArray());
     }
 }

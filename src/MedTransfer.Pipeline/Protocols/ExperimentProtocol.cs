@@ -192,6 +192,9 @@ public sealed record ModelSpec
     /// <summary>Backbones (and cuts) to rank before training (<c>medtransfer rank</c>, and a section of every run's report); empty = none.</summary>
     public IReadOnlyList<RankCandidate> Candidates { get; init; } = [];
 
+    /// <summary>How many of the best-ranked candidates a run also trains (as the source-only baseline) to set predicted against obtained rank; 0 = none.</summary>
+    public int ValidateTop { get; init; }
+
     /// <summary>Head. Default linear.</summary>
     public HeadKind Head { get; init; } = HeadKind.Linear;
 

@@ -640,7 +640,7 @@ public static partial class ProtocolLoader
         private ModelSpec Model()
         {
             var model = new ModelSpec();
-            YamlFields? m = YamlFields.Of(top.Raw("model"), "model", errors, "backbone", "backbone_sha256", "feature_node", "input", "provenance", "candidates", "head", "bottleneck_width", "strategy", "trainable_from", "head_lr_multiplier", "discriminative_lr_decay", "unfreeze_every", "l2sp_alpha", "l2sp_beta", "classes");
+            YamlFields? m = YamlFields.Of(top.Raw("model"), "model", errors, "backbone", "backbone_sha256", "feature_node", "input", "provenance", "candidates", "validate_top", "head", "bottleneck_width", "strategy", "trainable_from", "head_lr_multiplier", "discriminative_lr_decay", "unfreeze_every", "l2sp_alpha", "l2sp_beta", "classes");
             if (m is null)
             {
                 return model;
@@ -656,6 +656,7 @@ public static partial class ProtocolLoader
                 Input = InputOf(m),
                 Provenance = m.String("provenance", string.Empty) ?? string.Empty,
                 Candidates = CandidatesOf(m),
+                ValidateTop = m.Int("validate_top", 0, 0, 100),
                 Head = m.Enum("head", model.Head),
                 BottleneckWidth = m.Int("bottleneck_width", model.BottleneckWidth, 8, 8192),
                 Strategy = m.Enum("strategy", model.Strategy),
@@ -679,6 +680,11 @@ public static partial class ProtocolLoader
             else if (spec.Strategy != FineTuningStrategy.FeatureExtraction && spec.TrainableFrom == TrainableStage.Head)
             {
                 m.Error("trainable_from", $"head freezes the whole backbone: use strategy feature-extraction instead of {ProtocolNames.Of(spec.Strategy)}");
+            }
+
+            if (spec.ValidateTop > spec.Candidates.Count)
+            {
+                m.Error("validate_top", $"trains the top {spec.ValidateTop} of model.candidates, which lists {spec.Candidates.Count} (backbone, cut) pair(s)");
             }
 
             if (onnxPath is null)

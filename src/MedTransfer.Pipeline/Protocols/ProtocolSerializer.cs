@@ -293,6 +293,7 @@ public static partial class ProtocolSerializer
         if (m.Candidates.Count > 0)
         {
             model["candidates"] = new JsonArray([.. m.Candidates.Select(c => (JsonNode?)(c.Backbone + "@" + c.Cut))]);
+            model["validate_top"] = m.ValidateTop;
         }
 
         return model;

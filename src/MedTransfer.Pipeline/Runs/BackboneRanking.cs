@@ -32,6 +32,15 @@ namespace MedTransfer.Pipeline.Runs;
 /// <param name="SizeRank">Rank by parameter count alone, largest first (1 = best).</param>
 public sealed record RankRow(string Backbone, string? Sha256, string Cut, int Features, long Parameters, double LogMe, double HScore, double Gbc, double TransRate, double SiteProbeAuc, double ProxyADistance, int LogMeRank, int SizeRank);
 
+/// <summary>One of the top-ranked candidates, trained as the source-only baseline (<c>model.validate_top</c>).</summary>
+/// <param name="Backbone">The candidate.</param>
+/// <param name="Cut">Its cut (the <c>trainable_from</c> it trained from; <c>head</c>: frozen backbone).</param>
+/// <param name="PredictedRank">Its rank by LogME among the candidates trained (1 = best).</param>
+/// <param name="SourceValAuroc">AUROC of its chosen checkpoint on the source validation partition.</param>
+/// <param name="TargetAuroc">AUROC on the evaluated target images (ORACLE: reads the target labels).</param>
+/// <param name="ObtainedRank">Its rank by that target AUROC among the candidates trained (1 = best).</param>
+public sealed record CandidateValidation(string Backbone, string Cut, int PredictedRank, double SourceValAuroc, double TargetAuroc, int ObtainedRank);
+
 /// <summary>The ranking and its recommendation.</summary>
 /// <param name="Rows">One row per (candidate, cut), best LogME first.</param>
 /// <param name="Recommended">The row with the highest LogME: use its backbone with <c>trainable_from</c> = its cut.</param>
@@ -134,8 +143,22 @@ public static class BackboneRanking
         return new RankOutcome(rows, best, sizeAgrees, Caveat, sets.SourceTrain.Count, sets.TargetTrain.Count, wall.Elapsed.TotalSeconds);
     }
 
-    /// <summary>The ranking as a report section: the table, the recommendation and the caveat.</summary>
-    internal static ReportBlock[] Blocks(RankOutcome r) =>
+    /// <summary>The ranking as a report section: the table, the recommendation, the caveat and, when the top candidates were trained, predicted against obtained rank.</summary>
+    internal static ReportBlock[] Blocks(RankOutcome r, IReadOnlyList<CandidateValidation>? validation) =>
+    [
+        .. Blocks(r),
+        .. validation is { Count: > 0 } v
+            ? new ReportBlock[]
+            {
+                new TableBlock(
+                    ["Backbone", "Cut", "Predicted rank (LogME)", "Source-val AUROC", "Target AUROC (ORACLE)", "Obtained rank"],
+                    [.. v.Select(x => (IReadOnlyList<string>)[Path.GetFileName(x.Backbone), x.Cut, I(x.PredictedRank), F(x.SourceValAuroc), F(x.TargetAuroc), I(x.ObtainedRank)])],
+                    "model.validate_top: the top candidates, each trained as the source-only baseline (first seed): does the ranking before training hold?"),
+            }
+            : [],
+    ];
+
+    private static ReportBlock[] Blocks(RankOutcome r) =>
     [
         new TableBlock(
             ["Backbone", "Cut", "Features", "Parameters", "LogME", "H-score", "GBC", "TransRate", "Site probe AUC", "A-distance", "Rank by LogME", "Rank by size"],

@@ -75,7 +75,7 @@ public static class RunReport
 
         if (run.Ranking is { } ranking)
         {
-            doc.Add("backbone-ranking", "Backbone candidates ranked before training", BackboneRanking.Blocks(ranking));
+            doc.Add("backbone-ranking", "Backbone candidates ranked before training", BackboneRanking.Blocks(ranking, run.Validation));
         }
 
         doc.Add("model-selection", "Model selection", SelectionBlocks(run));

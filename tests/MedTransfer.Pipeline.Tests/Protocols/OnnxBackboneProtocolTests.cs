@@ -73,6 +73,8 @@ public sealed class OnnxBackboneProtocolTests : IDisposable
     [InlineData("model: {input: {channels: 1}}", "model.input", "only to an ONNX backbone")]
     [InlineData("model: {backbone: weights/net.onnx, input: {channels: 3, mean: [0.1, 0.2]}}", "model.input", "mean needs 1 or 3 values")]
     [InlineData("model: {backbone: weights/net.onnx}\nbaselines: [source-only, scratch]", "baselines", "scratch")]
+    [InlineData("model: {candidates: [resnet18-imagenet@head], validate_top: 2}", "model.validate_top", "lists 1")]
+    [InlineData("model: {candidates: [resnet18-imagenet@stage9]}", "model.candidates[0]", "not a cut")]
     public void Misused_IsAnErrorAtTheField(string yaml, string field, string message)
     {
         var ex = Assert.Throws<ProtocolException>(() => Parse(yaml + "\n"));

@@ -59,6 +59,7 @@ public sealed class ProtocolFieldCoverageTests
         ["model.input.std"] = Translation + " → Backbone.Import's input convention (OnnxBackboneProtocolTests)",
         ["model.input.bgr"] = Translation + " → Backbone.Import's input convention (OnnxBackboneProtocolTests)",
         ["model.provenance"] = "ProtocolCard → model card of the report (OnnxBackboneProtocolTests)",
+        ["model.validate_top"] = "ExperimentRunner → ValidateTopStage trains the top candidates (RunOnnxBackboneTests); more than the candidates is refused (OnnxBackboneProtocolTests)",
         ["model.candidates"] = "BackboneRanking: rank's default candidates and the run's ranking section (RankCommandTests, RunOnnxBackboneTests)",
         ["model.head"] = Translation,
         ["model.bottleneck_width"] = Translation,
@@ -139,7 +140,7 @@ public sealed class ProtocolFieldCoverageTests
             // An ONNX backbone brings its own fields (the loader only hashes the file here).
             File.WriteAllBytes(Path.Combine(dir, "b.onnx"), [1]);
             ExperimentProtocol onnx = ProtocolLoader.Parse(Common.Replace("MOD", "xray", StringComparison.Ordinal) +
-                "model: {backbone: b.onnx, head: bottleneck, feature_node: f, input: {channels: 3, mean: [0.5], std: [0.5]}, provenance: p, candidates: [resnet18-imagenet@stage4]}\n", dir);
+                "model: {backbone: b.onnx, head: bottleneck, feature_node: f, input: {channels: 3, mean: [0.5], std: [0.5]}, provenance: p, candidates: [resnet18-imagenet@stage4], validate_top: 1}\n", dir);
             var fields = new SortedSet<string>(StringComparer.Ordinal);
             Leaves(ProtocolSerializer.ToTree(xray), string.Empty, fields);
             Leaves(ProtocolSerializer.ToTree(mri), string.Empty, fields);

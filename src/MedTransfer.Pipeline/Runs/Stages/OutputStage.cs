@@ -34,7 +34,8 @@ internal sealed record OutputInputs(
     StudyPseudonyms Pseudonyms,
     Device Device,
     double Seconds,
-    RankOutcome? Ranking = null);
+    RankOutcome? Ranking = null,
+    IReadOnlyList<CandidateValidation>? Validation = null);
 
 /// <summary>
 /// Stage 6 of a run: the selected model (reloaded from its candidate's weights) is calibrated by temperature scaling on
@@ -118,7 +119,8 @@ internal static class OutputStage
             calibration,
             operating,
             BackboneSummary.Of(model.Features.Backbone, protocol.Model.Provenance),
-            input.Ranking);
+            input.Ranking,
+            input.Validation);
 
         progress?.Report(new RunProgress("report", 0, 1, "results.json and report.html"));
         CodeVersion code = CodeVersion.Parse(input.Options.CodeVersion);
