@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using MedTransfer.Bench.Diagnostics;
 using MedTransfer.Bench.Ingest;
 using MedTransfer.Imaging.Normalization;
 using MedTransfer.Imaging.Resampling;
@@ -19,7 +20,63 @@ internal static class BenchCommands
         bench.Subcommands.Add(Corpus(console, output, error));
         bench.Subcommands.Add(Preprocess(console, output, error));
         bench.Subcommands.Add(ModelCommands.BenchTrain(output, error));
+        bench.Subcommands.Add(Diagnostics(console, output, error));
         return bench;
+    }
+
+    private static Command Diagnostics(IAnsiConsole console, TextWriter output, TextWriter error)
+    {
+        var rows = new Option<int>("--rows") { Description = "Feature rows (images).", DefaultValueFactory = _ => 3000 };
+        var dimensions = new Option<int>("--dimensions") { Description = "Feature columns (512 for ResNet-18).", DefaultValueFactory = _ => 512 };
+        var seed = new Option<ulong>("--seed") { Description = "Random seed of the generated features (same seed, same numbers).", DefaultValueFactory = _ => 15UL };
+        var json = new Option<bool>("--json") { Description = "Print the measurement as JSON." };
+        var command = new Command(
+            "diagnostics",
+            "Seconds per pre-training diagnostic (LogME, H-score, GBC, TransRate, 5-fold site probe, proxy A-distance, BBSE, PCA) " +
+            "on generated three-site backbone-like features, with each one's value.");
+        command.Options.Add(rows);
+        command.Options.Add(dimensions);
+        command.Options.Add(seed);
+        command.Options.Add(json);
+        command.SetAction(parse => DicomCommands.Guard(error, () =>
+        {
+            int n = parse.GetValue(rows);
+            int d = parse.GetValue(dimensions);
+            if (n < 30 || d < 4)
+            {
+                error.WriteLine("error: --rows must be at least 30 and --dimensions at least 4.");
+                return CliApp.ExitCodes.Usage;
+            }
+
+            DiagnosticsWorkload workload = DiagnosticsWorkload.Generate(n, d, parse.GetValue(seed));
+            DiagnosticsMeasurement m;
+            if (!parse.GetValue(json) && console.Profile.Capabilities.Interactive)
+            {
+                DiagnosticsMeasurement? result = null;
+                console.Status().Start("diagnostics", ctx => result = DiagnosticsBenchmark.Run(workload, new Progress<string>(name => ctx.Status(Markup.Escape(name)))));
+                m = result!;
+            }
+            else
+            {
+                m = DiagnosticsBenchmark.Run(workload);
+            }
+
+            if (parse.GetValue(json))
+            {
+                output.WriteLine(JsonSerializer.Serialize(new { m.Rows, m.Dimensions, m.Threads, m.TotalSeconds, m.Timings }, new JsonSerializerOptions { WriteIndented = true }));
+                return CliApp.ExitCodes.Success;
+            }
+
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{m.Rows} x {m.Dimensions} features, {m.Threads} processors"));
+            foreach (DiagnosticTiming t in m.Timings)
+            {
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {t.Name,-22} {t.Seconds,8:F3} s   {t.Value}"));
+            }
+
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {"total",-22} {m.TotalSeconds,8:F3} s"));
+            return CliApp.ExitCodes.Success;
+        }));
+        return command;
     }
 
     private static Command Preprocess(IAnsiConsole console, TextWriter output, TextWriter error)
