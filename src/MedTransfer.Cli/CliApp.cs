@@ -37,6 +37,7 @@ internal static class CliApp
         root.Subcommands.Add(RunCommand.Create(console, output, error));
         root.Subcommands.Add(TrainCommand.Create(console, output, error));
         root.Subcommands.Add(AdaptCommand.Create(console, output, error));
+        root.Subcommands.Add(RankCommand.Create(console, output, error));
         root.Subcommands.Add(ModelCommands.Create(console, output, error));
         root.Subcommands.Add(DiagnoseCommands.Diagnose(console, output, error));
         root.Subcommands.Add(DiagnoseCommands.Merge(console, output, error));

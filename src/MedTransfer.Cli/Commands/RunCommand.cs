@@ -149,6 +149,12 @@ internal static class RunCommand
         return outcome!;
     }
 
+    // A value the run could not measure (e.g. the source AUROC of target-only folds) shows as a dash, not "NaN ± NaN".
+    private static string MeanSd(double mean, double sd) =>
+        double.IsNaN(mean) ? "—"
+        : double.IsNaN(sd) ? mean.ToString("F3", CultureInfo.InvariantCulture)
+        : string.Create(CultureInfo.InvariantCulture, $"{mean:F3} ± {sd:F3}");
+
     private static int Finish(IAnsiConsole console, TextWriter output, RunOutcome outcome, bool json)
     {
         RunResults r = outcome.Results;
@@ -180,8 +186,8 @@ internal static class RunCommand
             table.AddRow(
                 Markup.Escape(s.Method + (s.Method == r.SelectedMethod ? " (reported)" : string.Empty)),
                 s.Seeds.ToString(CultureInfo.InvariantCulture),
-                string.Create(CultureInfo.InvariantCulture, $"{s.TargetAurocMean:F3} ± {s.TargetAurocSd:F3}"),
-                string.Create(CultureInfo.InvariantCulture, $"{s.SourceAurocMean:F3} ± {s.SourceAurocSd:F3}"));
+                MeanSd(s.TargetAurocMean, s.TargetAurocSd),
+                MeanSd(s.SourceAurocMean, s.SourceAurocSd));
         }
 
         console.Write(table);

@@ -171,8 +171,29 @@ public sealed record PreprocessingSpec
 /// <summary>Backbone, head and fine-tuning strategy (<c>model</c>).</summary>
 public sealed record ModelSpec
 {
-    /// <summary>Backbone. Default resnet18-imagenet.</summary>
+    /// <summary>Backbone. Default resnet18-imagenet. Ignored when <see cref="BackbonePath"/> is set.</summary>
     public BackboneKind Backbone { get; init; } = BackboneKind.ResNet18ImageNet;
+
+    /// <summary>A user's ONNX CNN as the backbone (absolute path); null = the built-in <see cref="Backbone"/>.</summary>
+    public string? BackbonePath { get; init; }
+
+    /// <summary>SHA-256 of <see cref="BackbonePath"/>'s bytes, computed when the protocol is loaded (and checked against <c>backbone_sha256</c> when the protocol pins it).</summary>
+    public string? BackboneSha256 { get; init; }
+
+    /// <summary>For an ONNX backbone: the node whose output is the features; null = found automatically.</summary>
+    public string? FeatureNode { get; init; }
+
+    /// <summary>For an ONNX backbone: its input convention; null = its metadata, else torchvision's ImageNet one.</summary>
+    public MedTransfer.Training.Backbones.InputConvention? Input { get; init; }
+
+    /// <summary>Licence and provenance of the backbone's weights, in the user's words (recorded in the report).</summary>
+    public string Provenance { get; init; } = string.Empty;
+
+    /// <summary>Backbones (and cuts) to rank before training (<c>medtransfer rank</c>, and a section of every run's report); empty = none.</summary>
+    public IReadOnlyList<RankCandidate> Candidates { get; init; } = [];
+
+    /// <summary>How many of the best-ranked candidates a run also trains (as the source-only baseline) to set predicted against obtained rank; 0 = none.</summary>
+    public int ValidateTop { get; init; }
 
     /// <summary>Head. Default linear.</summary>
     public HeadKind Head { get; init; } = HeadKind.Linear;

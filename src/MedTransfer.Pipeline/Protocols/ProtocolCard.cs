@@ -32,7 +32,7 @@ public static class ProtocolCard
                 ? Invariant($"Source sites: patient-level split {s.Train:0.###}/{s.Val:0.###}/{s.Test:0.###} (train/val/test), stratified by {ProtocolNames.Of(s.Stratify)}, split seed {s.Seed}. Target sites: transductive — every target image is adapted on without labels and scored, and the target-only baseline is 5-fold cross-validated over target patients; the target numbers are therefore not a held-out estimate.")
                 : Invariant($"Patient-level split {s.Train:0.###}/{s.Val:0.###}/{s.Test:0.###} (train/val/test) over every site, stratified by {ProtocolNames.Of(s.Stratify)}, split seed {s.Seed}; no patient is in two partitions."),
             Preprocessing = Preprocessing(protocol.Preprocessing),
-            Model = Invariant($"Protocol {protocol.Name} (sha256 {protocol.ComputeHash()}). {ProtocolNames.Of(m.Backbone)} backbone, {ProtocolNames.Of(m.Head)} head, {Strategy(m)}; {ProtocolNames.Of(t.Optimizer)}, backbone lr {t.Lr} and new layers × {m.HeadLrMultiplier}, weight decay {t.WeightDecay}, batch {t.BatchSize}, at most {length}, {ProtocolNames.Of(t.Schedule)} schedule{stopping}, {augmentation}; seeds {string.Join(", ", protocol.Seeds)}."),
+            Model = Invariant($"Protocol {protocol.Name} (sha256 {protocol.ComputeHash()}). {BackboneText(m)}, {ProtocolNames.Of(m.Head)} head, {Strategy(m)}; {ProtocolNames.Of(t.Optimizer)}, backbone lr {t.Lr} and new layers × {m.HeadLrMultiplier}, weight decay {t.WeightDecay}, batch {t.BatchSize}, at most {length}, {ProtocolNames.Of(t.Schedule)} schedule{stopping}, {augmentation}; seeds {string.Join(", ", protocol.Seeds)}."),
             Adaptation = Adaptation(protocol),
             SelectionRule = Selection(protocol.Selection),
             Limitations = protocol.Report.Limitations,
@@ -100,4 +100,13 @@ public static class ProtocolCard
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Which backbone, and for a user's ONNX file what identifies it: its SHA-256, feature node, input convention and the user's provenance text.</summary>
+    private static string BackboneText(ModelSpec m)
+    {
+        string text = m.BackbonePath is { } path
+            ? Invariant($"ONNX backbone {Path.GetFileName(path)} (sha256 {m.BackboneSha256 ?? "not computed"}; feature node {m.FeatureNode ?? "found automatically"}; input {m.Input?.Describe() ?? "from the file's metadata, else ImageNet's"})")
+            : Invariant($"{ProtocolNames.Of(m.Backbone)} backbone");
+        return m.Provenance.Length > 0 ? Invariant($"{text} (weights: {m.Provenance})") : text;
+    }
 }

@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using MedTransfer.Imaging.Index;
 using MedTransfer.Imaging.Normalization;
 using MedTransfer.Imaging.Resampling;
+using MedTransfer.Training.Backbones;
 using MedTransfer.Training.Configuration;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
@@ -257,6 +258,11 @@ public static partial class ProtocolLoader
             if (frozen && p.Model.Head == HeadKind.Linear && named.Length > 0)
             {
                 errors.AddAt("model.head", $"{string.Join(", ", named)} align features, but a frozen backbone with a linear head has no trainable features: use head: bottleneck, or train backbone stages (trainable_from)");
+            }
+
+            if (p.Model.BackbonePath is not null && p.Baselines.Contains(TrainingMethod.Scratch))
+            {
+                errors.AddAt("baselines", "scratch trains the ResNet-18 from random weights, which says nothing about an ONNX backbone: leave it out with backbone: PATH.onnx");
             }
         }
 
@@ -634,15 +640,23 @@ public static partial class ProtocolLoader
         private ModelSpec Model()
         {
             var model = new ModelSpec();
-            YamlFields? m = YamlFields.Of(top.Raw("model"), "model", errors, "backbone", "head", "bottleneck_width", "strategy", "trainable_from", "head_lr_multiplier", "discriminative_lr_decay", "unfreeze_every", "l2sp_alpha", "l2sp_beta", "classes");
+            YamlFields? m = YamlFields.Of(top.Raw("model"), "model", errors, "backbone", "backbone_sha256", "feature_node", "input", "provenance", "candidates", "validate_top", "head", "bottleneck_width", "strategy", "trainable_from", "head_lr_multiplier", "discriminative_lr_decay", "unfreeze_every", "l2sp_alpha", "l2sp_beta", "classes");
             if (m is null)
             {
                 return model;
             }
 
+            (string? onnxPath, string? onnxSha) = OnnxBackbone(m);
             var spec = new ModelSpec
             {
-                Backbone = m.Enum("backbone", model.Backbone),
+                Backbone = onnxPath is null ? m.Enum("backbone", model.Backbone) : model.Backbone,
+                BackbonePath = onnxPath,
+                BackboneSha256 = onnxSha,
+                FeatureNode = m.String("feature_node"),
+                Input = InputOf(m),
+                Provenance = m.String("provenance", string.Empty) ?? string.Empty,
+                Candidates = CandidatesOf(m),
+                ValidateTop = m.Int("validate_top", 0, 0, 100),
                 Head = m.Enum("head", model.Head),
                 BottleneckWidth = m.Int("bottleneck_width", model.BottleneckWidth, 8, 8192),
                 Strategy = m.Enum("strategy", model.Strategy),
@@ -668,7 +682,142 @@ public static partial class ProtocolLoader
                 m.Error("trainable_from", $"head freezes the whole backbone: use strategy feature-extraction instead of {ProtocolNames.Of(spec.Strategy)}");
             }
 
+            if (spec.ValidateTop > spec.Candidates.Count)
+            {
+                m.Error("validate_top", $"trains the top {spec.ValidateTop} of model.candidates, which lists {spec.Candidates.Count} (backbone, cut) pair(s)");
+            }
+
+            if (onnxPath is null)
+            {
+                foreach (string key in new[] { "backbone_sha256", "feature_node", "input" })
+                {
+                    if (m.Has(key))
+                    {
+                        m.Error(key, "applies only to an ONNX backbone (backbone: PATH.onnx); the built-in ResNet-18 keeps its own preprocessing and features");
+                    }
+                }
+            }
+
             return spec;
+        }
+
+        /// <summary>
+        /// <c>backbone: PATH.onnx</c>: the file must exist; its SHA-256 becomes part of the protocol, so a changed file
+        /// is a different protocol (a run folder never resumes with other weights), and <c>backbone_sha256</c> pins it.
+        /// </summary>
+        private (string? Path, string? Sha256) OnnxBackbone(YamlFields m)
+        {
+            string? written = m.Raw("backbone") is YamlScalarNode { Value: { } v } ? v : null;
+            if (written is null || !BackboneNames.IsOnnxFile(written))
+            {
+                return (null, null);
+            }
+
+            string path = Resolve(written);
+            if (!options.CheckFiles)
+            {
+                return (path, null);
+            }
+
+            if (!File.Exists(path))
+            {
+                m.Error("backbone", $"ONNX file not found: {path}");
+                return (path, null);
+            }
+
+            string sha;
+            try
+            {
+                using FileStream stream = File.OpenRead(path);
+                sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                m.Error("backbone", $"cannot read {path}: {ex.Message}");
+                return (path, null);
+            }
+
+            if (m.String("backbone_sha256") is { } pinned && !string.Equals(pinned, sha, StringComparison.OrdinalIgnoreCase))
+            {
+                m.Error("backbone_sha256", $"the file's SHA-256 is {sha}, not the pinned {pinned}: the backbone file changed");
+            }
+
+            return (path, sha);
+        }
+
+        /// <summary><c>candidates: [resnet18-imagenet, path/a.onnx@stage3,head, …]</c>; each ONNX file must exist.</summary>
+        private IReadOnlyList<RankCandidate> CandidatesOf(YamlFields m)
+        {
+            IReadOnlyList<string>? written = m.StringList("candidates");
+            if (written is null)
+            {
+                return [];
+            }
+
+            var all = new List<RankCandidate>();
+            for (int i = 0; i < written.Count; i++)
+            {
+                try
+                {
+                    IReadOnlyList<RankCandidate> parsed = BackboneCandidates.Parse([written[i]], baseDirectory);
+                    if (options.CheckFiles && parsed.FirstOrDefault(c => BackboneNames.IsOnnxFile(c.Backbone) && !File.Exists(c.Backbone)) is { } missing)
+                    {
+                        errors.Add(m.List("candidates")![i], m.Item("candidates", i), $"ONNX file not found: {missing.Backbone}");
+                    }
+
+                    all.AddRange(parsed);
+                }
+                catch (ArgumentException ex)
+                {
+                    errors.Add(m.List("candidates")![i], m.Item("candidates", i), ex.Message);
+                }
+            }
+
+            return all;
+        }
+
+        /// <summary><c>input: {channels: 1|3, range: [low, high], mean: [...], std: [...], bgr: false}</c>.</summary>
+        private InputConvention? InputOf(YamlFields m)
+        {
+            YamlFields? f = YamlFields.Of(m.Raw("input"), m.Field("input"), errors, "channels", "range", "mean", "std", "bgr");
+            if (f is null)
+            {
+                return null;
+            }
+
+            int channels = f.Int("channels", 3, 1, 3);
+            double[] range = Numbers(f, "range") ?? [0, 1];
+            double[] mean = Numbers(f, "mean") ?? [0];
+            double[] std = Numbers(f, "std") ?? [1];
+            var convention = new InputConvention(channels, range.Length == 2 ? range[0] : double.NaN, range.Length == 2 ? range[1] : double.NaN, mean, std, f.Bool("bgr", false));
+            try
+            {
+                convention.Validate();
+            }
+            catch (ArgumentException ex)
+            {
+                m.Error("input", ex.Message);
+                return null;
+            }
+
+            return convention;
+        }
+
+        private double[]? Numbers(YamlFields f, string key)
+        {
+            IReadOnlyList<YamlNode>? items = f.List(key);
+            if (items is null)
+            {
+                return null;
+            }
+
+            var values = new double[items.Count];
+            for (int i = 0; i < items.Count; i++)
+            {
+                values[i] = f.DoubleAt(items[i], f.Item(key, i), double.NaN, -1e6, 1e6);
+            }
+
+            return values;
         }
 
         private TrainingSpec Training()

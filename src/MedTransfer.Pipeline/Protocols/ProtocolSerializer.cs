@@ -56,7 +56,7 @@ public static partial class ProtocolSerializer
             ["seeds"] = Array(protocol.Seeds.Select(s => (JsonNode?)s)),
             ["data"] = data,
             ["preprocessing"] = Preprocessing(protocol.Preprocessing),
-            ["model"] = new JsonObject
+            ["model"] = WithOnnxBackbone(m, new JsonObject
             {
                 ["backbone"] = ProtocolNames.Of(m.Backbone),
                 ["head"] = ProtocolNames.Of(m.Head),
@@ -69,7 +69,7 @@ public static partial class ProtocolSerializer
                 ["l2sp_alpha"] = m.L2SpAlpha,
                 ["l2sp_beta"] = m.L2SpBeta,
                 ["classes"] = m.Classes,
-            },
+            }),
             ["training"] = new JsonObject
             {
                 ["optimizer"] = ProtocolNames.Of(t.Optimizer),
@@ -261,4 +261,41 @@ public static partial class ProtocolSerializer
 
     [GeneratedRegex("^[A-Za-z_./][A-Za-z0-9_./+-]*(:[A-Za-z0-9_./+-]+)?$")]
     private static partial Regex PlainScalar();
+
+    /// <summary>
+    /// The ONNX backbone's fields (and provenance and candidates), present only when used, so protocols without them
+    /// keep the hash they always had; the file's SHA-256 is part of the hash, so other weights make another protocol.
+    /// </summary>
+    private static JsonObject WithOnnxBackbone(ModelSpec m, JsonObject model)
+    {
+        if (m.BackbonePath is { } path)
+        {
+            model["backbone"] = path;
+            model["backbone_sha256"] = m.BackboneSha256;
+            model["feature_node"] = m.FeatureNode;
+            model["input"] = m.Input is { } i
+                ? new JsonObject
+                {
+                    ["channels"] = i.Channels,
+                    ["range"] = new JsonArray(i.RangeMin, i.RangeMax),
+                    ["mean"] = new JsonArray([.. i.Mean.Select(v => (JsonNode?)v)]),
+                    ["std"] = new JsonArray([.. i.Std.Select(v => (JsonNode?)v)]),
+                    ["bgr"] = i.Bgr,
+                }
+                : null;
+        }
+
+        if (m.Provenance.Length > 0)
+        {
+            model["provenance"] = m.Provenance;
+        }
+
+        if (m.Candidates.Count > 0)
+        {
+            model["candidates"] = new JsonArray([.. m.Candidates.Select(c => (JsonNode?)(c.Backbone + "@" + c.Cut))]);
+            model["validate_top"] = m.ValidateTop;
+        }
+
+        return model;
+    }
 }

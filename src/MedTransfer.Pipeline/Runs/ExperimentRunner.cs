@@ -52,10 +52,14 @@ public static class ExperimentRunner
         var methods = new MethodRunStage(protocol, data.Sets, cache, device, folder.Checkpoints, options.CheckpointSeconds, log);
         IReadOnlyList<WorkItem> items = SweepPlan.Expand(protocol).Items;
         PretrainedDiagnostics diagnostics = DiagnosticsStage.Run(StartingPoint(protocol, methods, items), data.Sets, cache, device, log);
+        RankOutcome? ranking = protocol.Model.Candidates.Count > 0 ? BackboneRanking.Rank(protocol, protocol.Model.Candidates, data.Sets, device, log, Stopwatch.StartNew(), cancellationToken) : null;
+        IReadOnlyList<CandidateValidation>? validation = ranking is not null && protocol.Model.ValidateTop > 0
+            ? ValidateTopStage.Run(protocol, ranking, data.Sets, cache, device, folder.Checkpoints, options.CheckpointSeconds, log, cancellationToken)
+            : null;
         List<ItemResult> results = methods.Run(items, cancellationToken);
         (ItemResult selectedItem, SelectedRun selected, SelectionAudit audit) = SelectionStage.Run(protocol, results);
         Comparison comparison = ComparisonStage.Run(protocol, results, data.Sets, diagnostics);
-        var input = new OutputInputs(protocol, options, data, diagnostics, comparison, results, selectedItem, selected, audit, methods, pseudonyms, device, wall.Elapsed.TotalSeconds);
+        var input = new OutputInputs(protocol, options, data, diagnostics, comparison, results, selectedItem, selected, audit, methods, pseudonyms, device, wall.Elapsed.TotalSeconds, ranking, validation);
         return OutputStage.Write(input, folder, warnings, log);
     }
 

@@ -68,6 +68,16 @@ public static class RunReport
         }
 
         doc.Add("site-counts", "Images per site", SiteCountBlocks(run));
+        if (run.Backbone is { } backbone)
+        {
+            doc.Add("backbone", "Backbone", backbone.Blocks());
+        }
+
+        if (run.Ranking is { } ranking)
+        {
+            doc.Add("backbone-ranking", "Backbone candidates ranked before training", BackboneRanking.Blocks(ranking, run.Validation));
+        }
+
         doc.Add("model-selection", "Model selection", SelectionBlocks(run));
         doc.Add("selection-audit", "Selection audit (ORACLE: uses target labels)", AuditBlocks(run));
         doc.Add("methods", "Methods and seeds", MethodsBlocks(run));

@@ -131,6 +131,9 @@ public sealed record EmbeddingPoints(string Model, IReadOnlyList<double> X, IRea
 /// <param name="PooledGaps">Negative-transfer gaps pooled over seeds.</param>
 /// <param name="Calibration">Temperature scaling of the reported model.</param>
 /// <param name="OperatingPoint">The threshold chosen on source validation and its effect on the target.</param>
+/// <param name="Backbone">The backbone fine-tuned: name or file with its SHA-256, feature node, input, stages, provenance.</param>
+/// <param name="Ranking">The protocol's model.candidates ranked before training (null when it lists none).</param>
+/// <param name="Validation">The top candidates trained as the source-only baseline (model.validate_top; null when 0).</param>
 public sealed record RunResults(
     string ProtocolName,
     string ProtocolHash,
@@ -155,4 +158,7 @@ public sealed record RunResults(
     SelectionAudit Audit,
     IReadOnlyList<PooledGapEntry> PooledGaps,
     CalibrationSummary Calibration,
-    OperatingPoint OperatingPoint);
+    OperatingPoint OperatingPoint,
+    BackboneSummary? Backbone = null,
+    RankOutcome? Ranking = null,
+    IReadOnlyList<CandidateValidation>? Validation = null);

@@ -38,7 +38,9 @@ public static class TrainerSettings
 
         return new FineTuneConfig
         {
-            Backbone = scratch || m.Backbone == BackboneKind.ResNet18Scratch ? BackboneNames.ResNet18Scratch : BackboneNames.ResNet18ImageNet,
+            Backbone = m.BackbonePath ?? (scratch || m.Backbone == BackboneKind.ResNet18Scratch ? BackboneNames.ResNet18Scratch : BackboneNames.ResNet18ImageNet),
+            FeatureNode = m.FeatureNode,
+            Input = m.Input,
             ImageSize = protocol.Preprocessing.InputSize,
             Head = ProtocolNames.Of(m.Head),
             BottleneckWidth = m.BottleneckWidth,

@@ -16,6 +16,9 @@ public static class BackboneNames
 
     /// <summary>All names.</summary>
     public static IReadOnlyList<string> All { get; } = [ResNet18ImageNet, ResNet18Scratch];
+
+    /// <summary>True when <paramref name="backbone"/> names a user's ONNX file (a path ending in .onnx) rather than a built-in backbone.</summary>
+    public static bool IsOnnxFile(string backbone) => backbone is not null && backbone.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase);
 }
 
 /// <summary>

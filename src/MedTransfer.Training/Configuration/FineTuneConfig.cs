@@ -153,8 +153,14 @@ public sealed record FineTuneConfig
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     };
 
-    /// <summary>Backbone name (<see cref="BackboneNames"/>).</summary>
+    /// <summary>Backbone name (<see cref="BackboneNames"/>), or the path of a user's ONNX CNN (ending in .onnx), imported with <see cref="Backbones.Backbone.Import"/>.</summary>
     public string Backbone { get; init; } = BackboneNames.ResNet18ImageNet;
+
+    /// <summary>For an ONNX backbone: the node whose output is the features; null = found automatically (the input of the final classifier).</summary>
+    public string? FeatureNode { get; init; }
+
+    /// <summary>For an ONNX backbone: the input convention it expects; null = its metadata, else torchvision's ImageNet one.</summary>
+    public InputConvention? Input { get; init; }
 
     /// <summary>Input side length in pixels.</summary>
     public int ImageSize { get; init; } = 224;
@@ -280,7 +286,18 @@ public sealed record FineTuneConfig
             }
         }
 
-        Check(BackboneNames.All.Contains(Backbone), "backbone", $"unknown '{Backbone}'; known: {string.Join(", ", BackboneNames.All)}");
+        bool onnx = BackboneNames.IsOnnxFile(Backbone);
+        Check(onnx || BackboneNames.All.Contains(Backbone), "backbone", $"unknown '{Backbone}'; known: {string.Join(", ", BackboneNames.All)}, or the path of an .onnx file");
+        Check(onnx || (FeatureNode is null && Input is null), "feature_node", "a feature node and an input convention apply only to an ONNX backbone (the built-in ResNet-18 keeps its own preprocessing)");
+        try
+        {
+            Input?.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new FormatException($"training configuration, field 'input': {ex.Message}", ex);
+        }
+
         Check(ImageSize is >= 32 and <= 1024, "image_size", "must be 32–1024");
         Check(Head is "linear" or "bottleneck", "head", "must be 'linear' or 'bottleneck'");
         Check(BottleneckWidth is >= 2 and <= 8192, "bottleneck_width", "must be 2–8192");

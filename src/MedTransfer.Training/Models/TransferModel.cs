@@ -105,7 +105,10 @@ public sealed class TransferModel : nn.Module<Tensor, Tensor>
     {
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
-        return Create(Backbone.Create(config.Backbone, config.ImageSize, config.Seed), config.Head, config.BottleneckWidth, config.Classes, config.Seed);
+        Backbone backbone = BackboneNames.IsOnnxFile(config.Backbone)
+            ? Backbone.Import(config.Backbone, new BackboneImportOptions { ImageSize = config.ImageSize, FeatureNode = config.FeatureNode, Input = config.Input })
+            : Backbone.Create(config.Backbone, config.ImageSize, config.Seed);
+        return Create(backbone, config.Head, config.BottleneckWidth, config.Classes, config.Seed);
     }
 
     /// <summary>Builds the model around any backbone: new layers (bottleneck when <paramref name="head"/> is "bottleneck", then a linear classifier) initialized from <paramref name="seed"/>.</summary>

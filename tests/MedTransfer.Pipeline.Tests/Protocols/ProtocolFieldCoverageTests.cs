@@ -51,6 +51,16 @@ public sealed class ProtocolFieldCoverageTests
         ["preprocessing.mri.size"] = "MriSlices' output size and the trainer's image size (MriSlicesTests)",
         ["preprocessing.mri.resize"] = "MriSlices' slice resize (MriSlicesTests.Normalize_ResizeMethod_*)",
         ["model.backbone"] = Translation,
+        ["model.backbone_sha256"] = "ProtocolLoader: the file's hash, checked against a pinned value; part of the protocol hash (OnnxBackboneProtocolTests)",
+        ["model.feature_node"] = Translation + " → Backbone.Import (OnnxBackboneProtocolTests, RunOnnxBackboneTests)",
+        ["model.input.channels"] = Translation + " → Backbone.Import's input convention (OnnxBackboneProtocolTests)",
+        ["model.input.range"] = Translation + " → Backbone.Import's input convention (OnnxBackboneProtocolTests)",
+        ["model.input.mean"] = Translation + " → Backbone.Import's input convention (OnnxBackboneProtocolTests)",
+        ["model.input.std"] = Translation + " → Backbone.Import's input convention (OnnxBackboneProtocolTests)",
+        ["model.input.bgr"] = Translation + " → Backbone.Import's input convention (OnnxBackboneProtocolTests)",
+        ["model.provenance"] = "ProtocolCard → model card of the report (OnnxBackboneProtocolTests)",
+        ["model.validate_top"] = "ExperimentRunner → ValidateTopStage trains the top candidates (RunOnnxBackboneTests); more than the candidates is refused (OnnxBackboneProtocolTests)",
+        ["model.candidates"] = "BackboneRanking: rank's default candidates and the run's ranking section (RankCommandTests, RunOnnxBackboneTests)",
         ["model.head"] = Translation,
         ["model.bottleneck_width"] = Translation,
         ["model.strategy"] = Translation,
@@ -126,9 +136,15 @@ public sealed class ProtocolFieldCoverageTests
                 "training: {early_stopping: {signal: im}}\nadaptation: {methods: [dann, cdan, mcc, dan, coral, shot]}\n";
             ExperimentProtocol xray = ProtocolLoader.Parse(Common.Replace("MOD", "xray", StringComparison.Ordinal), dir);
             ExperimentProtocol mri = ProtocolLoader.Parse(Common.Replace("MOD", "mri", StringComparison.Ordinal), dir);
+
+            // An ONNX backbone brings its own fields (the loader only hashes the file here).
+            File.WriteAllBytes(Path.Combine(dir, "b.onnx"), [1]);
+            ExperimentProtocol onnx = ProtocolLoader.Parse(Common.Replace("MOD", "xray", StringComparison.Ordinal) +
+                "model: {backbone: b.onnx, head: bottleneck, feature_node: f, input: {channels: 3, mean: [0.5], std: [0.5]}, provenance: p, candidates: [resnet18-imagenet@stage4], validate_top: 1}\n", dir);
             var fields = new SortedSet<string>(StringComparer.Ordinal);
             Leaves(ProtocolSerializer.ToTree(xray), string.Empty, fields);
             Leaves(ProtocolSerializer.ToTree(mri), string.Empty, fields);
+            Leaves(ProtocolSerializer.ToTree(onnx), string.Empty, fields);
 
             Assert.Equal(s_consumers.Keys.Order(StringComparer.Ordinal), fields);
         }

@@ -1,7 +1,5 @@
 using Google.Protobuf;
-using MedTransfer.Testing;
 using MedTransfer.Training.Backbones;
-using MedTransfer.Training.Tests.Onnx;
 using Onnx;
 
 namespace MedTransfer.Training.Tests.Backbones;

@@ -1,5 +1,4 @@
 using MedTransfer.Training.Backbones;
-using MedTransfer.Training.Tests.Onnx;
 using MedTransfer.Training.Tests.Runtime;
 using Onnx;
 using static TorchSharp.torch;

@@ -67,7 +67,7 @@ public sealed class ModelExporterTests
     public void ExportedImportedBackbone_CarriesItsInputConvention_AndMatchesTorchSharp(int inputChannels, int modelChannels, string head)
     {
         InputConvention convention = modelChannels == 1 ? new InputConvention(1, -1024, 1024, [0], [1]) : InputConvention.ImageNet;
-        var model1 = Onnx.TestGraphs.MobileDenseNet();
+        var model1 = TestGraphs.MobileDenseNet();
         if (modelChannels == 1)
         {
             // The same network with a one-channel stem.

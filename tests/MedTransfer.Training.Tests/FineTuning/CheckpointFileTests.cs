@@ -1,4 +1,3 @@
-using MedTransfer.Testing;
 using MedTransfer.Training.Checkpoints;
 using MedTransfer.Training.Tests.Runtime;
 using static TorchSharp.torch;

@@ -1,4 +1,3 @@
-using MedTransfer.Testing;
 using MedTransfer.Training.Adaptation;
 using MedTransfer.Training.Configuration;
 using MedTransfer.Training.Data;

@@ -2,7 +2,6 @@ using MedTransfer.Training.Backbones;
 using MedTransfer.Training.Configuration;
 using MedTransfer.Training.Models;
 using MedTransfer.Training.Onnx;
-using MedTransfer.Training.Tests.Onnx;
 using static TorchSharp.torch;
 
 namespace MedTransfer.Training.Tests.FineTuning;

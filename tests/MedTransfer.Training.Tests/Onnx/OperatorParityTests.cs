@@ -3,7 +3,7 @@ using MedTransfer.Training.Onnx;
 using MedTransfer.Training.Tests.Runtime;
 using Onnx;
 using static MedTransfer.Training.Tests.Onnx.OnnxGraphModuleTests;
-using static MedTransfer.Training.Tests.Onnx.TestGraphs;
+using static MedTransfer.Testing.TestGraphs;
 using static TorchSharp.torch;
 
 namespace MedTransfer.Training.Tests.Onnx;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
-using MedTransfer.Testing;
 using MedTransfer.Training.Backbones;
 using MedTransfer.Training.Onnx;
 using MedTransfer.Training.Tests.Runtime;

@@ -33,7 +33,9 @@ internal sealed record OutputInputs(
     MethodRunStage Methods,
     StudyPseudonyms Pseudonyms,
     Device Device,
-    double Seconds);
+    double Seconds,
+    RankOutcome? Ranking = null,
+    IReadOnlyList<CandidateValidation>? Validation = null);
 
 /// <summary>
 /// Stage 6 of a run: the selected model (reloaded from its candidate's weights) is calibrated by temperature scaling on
@@ -115,7 +117,10 @@ internal static class OutputStage
             input.Audit,
             input.Comparison.PooledGaps,
             calibration,
-            operating);
+            operating,
+            BackboneSummary.Of(model.Features.Backbone, protocol.Model.Provenance),
+            input.Ranking,
+            input.Validation);
 
         progress?.Report(new RunProgress("report", 0, 1, "results.json and report.html"));
         CodeVersion code = CodeVersion.Parse(input.Options.CodeVersion);

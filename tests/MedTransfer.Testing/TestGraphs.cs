@@ -1,10 +1,10 @@
 using Google.Protobuf;
 using Onnx;
 
-namespace MedTransfer.Training.Tests.Onnx;
+namespace MedTransfer.Testing;
 
 /// <summary>Builds small ONNX graphs in code for importer tests (opset 11 unless asked otherwise).</summary>
-internal sealed class TestGraphs
+public sealed class TestGraphs
 {
     private readonly GraphProto _graph = new() { Name = "test" };
     private readonly Random _random;
