@@ -36,7 +36,9 @@ internal static class Gram
         // Each worker owns every P-th row of 4 × 4 blocks (the first rows are the longest, so interleaving balances
         // the triangle) and walks the samples in chunks: one chunk of every column fits in a core's L2 cache and is
         // reused by all of that worker's blocks before the next chunk is read, instead of every block streaming
-        // all columns from L3. A block's chunk sums are added in chunk order, so the result does not depend on P.
+        // all columns from memory. At 3000 × 512 the whole matrix fits in L3 and this changes nothing; at 3000 × 2048
+        // or 10000 × 1024 it halves the time (measured: 606 → 231 ms, 340 → 152 ms). A block's chunk sums are added
+        // in chunk order, so the result does not depend on P.
         int workers = Math.Clamp(Environment.ProcessorCount, 1, tiles);
         Parallel.For(0, workers, worker =>
         {
