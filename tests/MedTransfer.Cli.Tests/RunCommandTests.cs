@@ -85,11 +85,74 @@ public sealed class RunCommandTests
             Assert.DoesNotContain("2.25.", text, StringComparison.Ordinal);
         }
 
-        (code, _, error) = CliRunner.Run("run", protocol, "--out", second, "--device", "cpu", "--json", "--key-file", key);
+        // The first run normalized every image and computed every frozen feature into its cache.
+        Assert.True(Directory.Exists(Path.Combine(first, "private", "cache")));
+        using (JsonDocument doc = JsonDocument.Parse(output))
+        {
+            JsonElement cache = doc.RootElement.GetProperty("cache");
+            Assert.Equal(0, cache.GetProperty("ImagesRead").GetInt32());
+            Assert.True(cache.GetProperty("ImagesNormalized").GetInt32() > 300);
+            Assert.True(cache.GetProperty("ActivationsComputed").GetInt32() > 300);
+        }
+
+        // A second run into another folder, reading the first one's cache: nothing decoded, no feature computed, and
+        // every output the same bytes as the cold run's.
+        (code, output, error) = CliRunner.Run("run", protocol, "--out", second, "--device", "cpu", "--json", "--key-file", key, "--cache", Path.Combine(first, "private", "cache"));
         Assert.True(code == 0, error);
+        using (JsonDocument doc = JsonDocument.Parse(output))
+        {
+            JsonElement cache = doc.RootElement.GetProperty("cache");
+            Assert.Equal(0, cache.GetProperty("ImagesNormalized").GetInt32());
+            Assert.Equal(0, cache.GetProperty("ActivationsComputed").GetInt32());
+            Assert.True(cache.GetProperty("ActivationsRead").GetInt32() > 300);
+        }
+
+        Assert.False(Directory.Exists(Path.Combine(second, "private", "cache")));
         Assert.Equal(File.ReadAllBytes(Path.Combine(first, "predictions.csv")), File.ReadAllBytes(Path.Combine(second, "predictions.csv")));
         Assert.Equal(File.ReadAllBytes(Path.Combine(first, "model", "model.onnx")), File.ReadAllBytes(Path.Combine(second, "model", "model.onnx")));
         Assert.Equal(RunFolders.Numbers(first), RunFolders.Numbers(second));
+    }
+
+    [Fact]
+    public void Run_WithACorruptedCache_DetectsEveryBadEntry_RebuildsThem_AndGivesTheSameNumbers()
+    {
+        string protocol = SmallProtocol(t => TestText.Replace(t, "size: 64", "size: 32"));
+        string key = KeyFile();
+        string first = Path.Combine(TestPaths.NewTempDirectory(), "run");
+        (int code, _, string error) = CliRunner.Run("run", protocol, "--out", first, "--device", "cpu", "--json", "--key-file", key);
+        Assert.True(code == 0, error);
+
+        // Flip one byte in the data part of every shard (past the header): the entries there fail their checksums.
+        string cache = Path.Combine(first, "private", "cache");
+        string[] shards = Directory.GetFiles(cache, "shard-*");
+        Assert.NotEmpty(shards);
+        foreach (string shard in shards)
+        {
+            byte[] bytes = File.ReadAllBytes(shard);
+            bytes[^8] ^= 0x40;
+            File.WriteAllBytes(shard, bytes);
+        }
+
+        string second = Path.Combine(TestPaths.NewTempDirectory(), "run");
+        (code, string output, error) = CliRunner.Run("run", protocol, "--out", second, "--device", "cpu", "--json", "--key-file", key, "--cache", cache);
+        Assert.True(code == 0, error);
+        using (JsonDocument doc = JsonDocument.Parse(output))
+        {
+            JsonElement use = doc.RootElement.GetProperty("cache");
+            Assert.True(use.GetProperty("CorruptEntries").GetInt64() >= 1);
+            Assert.True(use.GetProperty("ImagesNormalized").GetInt32() + use.GetProperty("ActivationsComputed").GetInt32() >= 1);
+        }
+
+        Assert.Equal(File.ReadAllBytes(Path.Combine(first, "predictions.csv")), File.ReadAllBytes(Path.Combine(second, "predictions.csv")));
+        Assert.Equal(RunFolders.Numbers(first), RunFolders.Numbers(second));
+    }
+
+    [Fact]
+    public void Run_CacheAndNoCache_AreAUsageError()
+    {
+        (int code, _, string error) = CliRunner.Run("run", SmallProtocol(), "--out", Path.Combine(TestPaths.NewTempDirectory(), "run"), "--cache", TestPaths.NewTempDirectory(), "--no-cache");
+        Assert.Equal(2, code);
+        Assert.Contains("--cache and --no-cache", error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -144,6 +207,9 @@ public sealed class RunCommandTests
         File.WriteAllText(Path.Combine(run, "run.json"), "{\"format\": \"medtransfer-run/1\", \"protocolHash\": \"another\"}");
         File.WriteAllText(Path.Combine(run, "report.html"), "old report");
         File.WriteAllText(Path.Combine(run, "notes.txt"), "the user's own file");
+        Directory.CreateDirectory(Path.Combine(run, "private", "cache"));
+        File.WriteAllText(Path.Combine(run, "private", "manifest.csv"), "old manifest");
+        File.WriteAllText(Path.Combine(run, "private", "cache", "index.log"), string.Empty);
 
         (int code, _, string error) = CliRunner.Run("run", SmallProtocol(t => TestText.Replace(t, "target_sites: [C]", "target_sites: [D]")), "--out", run, "--device", "cpu");
         Assert.Equal(2, code);
@@ -156,6 +222,10 @@ public sealed class RunCommandTests
         Assert.Contains("data.target_sites", error, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(run, "report.html")));
         Assert.True(File.Exists(Path.Combine(run, "notes.txt")));
+
+        // The old manifest goes with the rest of private/, the feature cache stays (it serves no other recipe's tensors).
+        Assert.False(File.Exists(Path.Combine(run, "private", "manifest.csv")));
+        Assert.True(File.Exists(Path.Combine(run, "private", "cache", "index.log")));
     }
 }
 
@@ -172,7 +242,7 @@ internal static class RunFolders
         return Path.Combine(runFolder, "checkpoints", $"{method}.seed-{seed}", "candidates", $"snapshot-{step:D8}.ckpt");
     }
 
-    /// <summary>results.json without wall-clock fields and paths.</summary>
+    /// <summary>results.json without what may differ between equal runs: wall-clock fields, paths, what the cache served.</summary>
     public static string Numbers(string runFolder)
     {
         string json = File.ReadAllText(Path.Combine(runFolder, "results.json"));
@@ -187,7 +257,7 @@ internal static class RunFolders
         {
             foreach (string key in o.Select(p => p.Key).ToList())
             {
-                if (key.Contains("second", StringComparison.OrdinalIgnoreCase) || key.Contains("path", StringComparison.OrdinalIgnoreCase) || key.Contains("generated", StringComparison.OrdinalIgnoreCase))
+                if (key.Contains("second", StringComparison.OrdinalIgnoreCase) || key.Contains("path", StringComparison.OrdinalIgnoreCase) || key.Contains("generated", StringComparison.OrdinalIgnoreCase) || key == "cache")
                 {
                     o.Remove(key);
                 }

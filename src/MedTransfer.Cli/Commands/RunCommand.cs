@@ -27,6 +27,14 @@ internal static class RunCommand
             DefaultValueFactory = _ => 20,
         };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace the outputs of a different protocol's run in --out instead of refusing (files the run did not write are left alone)." };
+        var cacheDir = new Option<DirectoryInfo?>("--cache")
+        {
+            Description = "Folder of cached normalized images and frozen-backbone activations (default: OUT/private/cache/, kept by --overwrite). " +
+                "Point several runs at one folder and a protocol that changes only methods, seeds, selection or evaluation decodes no image " +
+                "and computes no frozen feature again. Entries are keyed by file SHA-256, recipe, backbone weights and code build, and checked " +
+                "by checksum; the cached values are the computed bits, so results do not depend on the cache. It holds image-derived data.",
+        };
+        var noCache = new Option<bool>("--no-cache") { Description = "Neither read nor write a feature cache." };
         var shard = new Option<string?>("--shard")
         {
             Description = "Run only shard i of n of the protocol's sweep (baselines and methods × seeds), e.g. 2/8 for a Slurm array or " +
@@ -42,7 +50,7 @@ internal static class RunCommand
             "protocol and run.log into the run folder (private/ holds the manifest with identifiers: never share it). " +
             "Exit codes: 0 done (inputs that could not be read are listed in quarantine.txt), 1 failure, 2 usage error (the protocol, the data it names, or the run folder).");
         command.Arguments.Add(protocolArg);
-        foreach (Option option in new Option[] { outDir, device, json, keyFile, overwrite, checkpointSeconds, shard })
+        foreach (Option option in new Option[] { outDir, device, json, keyFile, overwrite, checkpointSeconds, cacheDir, noCache, shard })
         {
             command.Options.Add(option);
         }
@@ -61,7 +69,14 @@ internal static class RunCommand
                     return CliApp.ExitCodes.Usage;
                 }
 
-                var options = new RunOptions(folder, parse.GetValue(device), code.ToString(), parse.GetValue(keyFile)?.FullName, parse.GetValue(overwrite), seconds);
+                if (parse.GetValue(cacheDir) is not null && parse.GetValue(noCache))
+                {
+                    error.WriteLine("error: --cache and --no-cache exclude each other.");
+                    return CliApp.ExitCodes.Usage;
+                }
+
+                var options = new RunOptions(folder, parse.GetValue(device), code.ToString(), parse.GetValue(keyFile)?.FullName, parse.GetValue(overwrite), seconds,
+                    parse.GetValue(cacheDir)?.FullName, parse.GetValue(noCache));
                 if (parse.GetValue(shard) is { } shardText)
                 {
                     Pipeline.Sharding.ShardSpec spec = Pipeline.Sharding.ShardSpec.Parse(shardText);
@@ -175,6 +190,7 @@ internal static class RunCommand
                 folder = outcome.OutputDirectory,
                 report = outcome.ReportPath,
                 quarantined = outcome.Quarantined.Count,
+                cache = r.Cache,
                 seconds = r.Seconds,
             }, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
             return code;
@@ -208,6 +224,11 @@ internal static class RunCommand
         if (outcome.Quarantined.Count > 0)
         {
             console.MarkupLine($"[yellow]{outcome.Quarantined.Count} input(s) could not be used; see quarantine.txt.[/]");
+        }
+
+        if (r.Cache is { } c)
+        {
+            console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"Feature cache: images {c.ImagesRead} read / {c.ImagesNormalized} normalized; frozen activations {c.ActivationsRead} read / {c.ActivationsComputed} computed{(c.CorruptEntries > 0 ? $"; {c.CorruptEntries} corrupt entries rebuilt" : string.Empty)}.")));
         }
 
         string where = outcome.ReportPath is { } report ? $"Report: {report}" : $"Results: {Path.Combine(outcome.OutputDirectory, "results.json")} (report.html turned off by the protocol)";

@@ -59,6 +59,19 @@ public sealed record PreprocessedCacheOptions
 
     /// <summary>Open for reading only: no writer lock, no clean-up, <see cref="PreprocessedCache.Put"/> throws. Default false.</summary>
     public bool ReadOnly { get; init; }
+
+    /// <summary>How <see cref="PreprocessedCache.Put"/> stores new tensors (entries already stored keep theirs). Default <see cref="CachePrecision.Half"/>.</summary>
+    public CachePrecision Precision { get; init; } = CachePrecision.Half;
+}
+
+/// <summary>How a <see cref="PreprocessedCache"/> stores floats.</summary>
+public enum CachePrecision
+{
+    /// <summary>IEEE 754 binary16: half the size, relative error ≤ 2⁻¹¹ in the normal range, |x| ≤ 65504.</summary>
+    Half,
+
+    /// <summary>float32 bits as given: what is read back equals what was stored.</summary>
+    Single,
 }
 
 /// <summary>Counters of a <see cref="PreprocessedCache"/> since it was opened.</summary>

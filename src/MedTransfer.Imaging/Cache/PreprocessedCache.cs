@@ -10,15 +10,18 @@ using System.Text;
 namespace MedTransfer.Imaging.Cache;
 
 /// <summary>
-/// The preprocessed-tensor cache (the pipeline normalizes, caches, then trains): float tensors keyed by
-/// (file SHA-256, recipe hash), stored as IEEE 754 binary16 (<see cref="Half"/>) in shard files that hold many
-/// samples each and are memory-mapped for reading during training epochs.
+/// The on-disk tensor cache: float tensors keyed by (file SHA-256, a hash of how they were derived from the file),
+/// in shard files that hold many samples each and are memory-mapped for reading. `medtransfer run` keeps its
+/// normalized images and its frozen-backbone activations here (full precision), so a second run of a protocol that
+/// only changes methods, seeds, selection or evaluation decodes no image and computes no feature.
 /// <para>
-/// <b>Precision.</b> binary16 keeps 11 significant bits with round-to-nearest-even, so a value in the normal range
-/// (6.1e-5 ≤ |x| ≤ 65504) comes back with a relative error of at most 2⁻¹¹ ≈ 4.88e-4; below that (subnormals) the
-/// absolute error is at most 2⁻²⁵ ≈ 3.0e-8. Values that binary16 cannot hold (|x| &gt; 65504, NaN, ±∞) are rejected by
-/// <see cref="Put"/> rather than silently turned into infinities. Normalised image tensors (z-scores, [0,1], or the
-/// ResNet preprocessing's 0–255 minus a mean) are well inside the range.
+/// <b>Precision.</b> <see cref="CachePrecision.Single"/> stores float32 bits as given (what comes back is what went
+/// in). <see cref="CachePrecision.Half"/> (the default) halves the size with IEEE 754 binary16: 11 significant bits
+/// with round-to-nearest-even, so a value in the normal range (6.1e-5 ≤ |x| ≤ 65504) comes back with a relative
+/// error of at most 2⁻¹¹ ≈ 4.88e-4; below that (subnormals) the absolute error is at most 2⁻²⁵ ≈ 3.0e-8. Values that
+/// binary16 cannot hold (|x| &gt; 65504) are rejected by <see cref="Put"/> rather than silently turned into
+/// infinities; NaN and ±∞ are rejected at either precision. Normalised image tensors (z-scores, [0,1], or the ResNet
+/// preprocessing's 0–255 minus a mean) are well inside the binary16 range.
 /// </para>
 /// <para>
 /// <b>Durability (a kill must never leave a half-written shard that is read as good).</b> Put tensors are buffered and written as one shard: a temporary file in the
@@ -50,10 +53,14 @@ public sealed class PreprocessedCache : IDisposable
     internal const string JournalName = "index.log";
     internal const string LockName = "writer.lock";
     internal const string ShardPrefix = "shard-";
-    internal const string ShardSuffix = ".f16";
+    internal const string ShardSuffix = ".tensors";
     private const int Alignment = 64;
+
+    // 2: each entry names its element size (2 = binary16, 4 = float32). Shards of another version are not read (the
+    // cache rebuilds what they held).
+    private const int FormatVersion = 2;
     private const int MaxRank = 8;
-    private static readonly byte[] _magic = "MTCF16\r\n"u8.ToArray();
+    private static readonly byte[] _magic = "MTCACHE\n"u8.ToArray();
 
     private readonly string _root;
     private readonly PreprocessedCacheOptions _options;
@@ -135,7 +142,7 @@ public sealed class PreprocessedCache : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_pending.TryGetValue(key, out PendingEntry? pending))
         {
-            tensor = ToFloat(pending.Data);
+            tensor = ToFloat(pending.Data, pending.ElementSize);
             shape = [.. pending.Shape];
             Interlocked.Increment(ref _hits);
             return true;
@@ -143,11 +150,11 @@ public sealed class PreprocessedCache : IDisposable
 
         if (_committed.TryGetValue(key, out Entry? entry))
         {
-            Half[] data = new Half[entry.Count];
+            byte[] data = new byte[(long)entry.Count * entry.ElementSize];
             entry.Shard.View.ReadArray(entry.Offset, data, 0, data.Length);
             if (Volatile.Read(ref entry.Verified) == 0)
             {
-                if (!SHA256.HashData(MemoryMarshal.AsBytes(data.AsSpan())).AsSpan().SequenceEqual(entry.Checksum))
+                if (!SHA256.HashData(data).AsSpan().SequenceEqual(entry.Checksum))
                 {
                     _committed.TryRemove(new KeyValuePair<CacheKey, Entry>(key, entry));
                     Interlocked.Increment(ref _corrupt);
@@ -160,7 +167,7 @@ public sealed class PreprocessedCache : IDisposable
                 Volatile.Write(ref entry.Verified, 1);
             }
 
-            tensor = ToFloat(data);
+            tensor = ToFloat(data, entry.ElementSize);
             shape = [.. entry.Shape];
             Interlocked.Increment(ref _hits);
             return true;
@@ -178,7 +185,7 @@ public sealed class PreprocessedCache : IDisposable
     /// (<see cref="PreprocessedCacheOptions.ShardTargetBytes"/> reached, <see cref="Flush"/> or <see cref="Dispose"/>).
     /// </summary>
     /// <exception cref="ArgumentException">The shape is empty, has more than 8 dimensions, a dimension &lt; 1, or does not match the length.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">A value is NaN, infinite or larger in magnitude than <see cref="MaxMagnitude"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A value is NaN or infinite, or (half precision) larger in magnitude than <see cref="MaxMagnitude"/>.</exception>
     /// <exception cref="InvalidOperationException">The cache is read-only.</exception>
     public void Put(CacheKey key, ReadOnlySpan<float> tensor, ReadOnlySpan<int> shape)
     {
@@ -189,28 +196,17 @@ public sealed class PreprocessedCache : IDisposable
         }
 
         CheckShape(shape, tensor.Length);
-        var data = new Half[tensor.Length];
-        for (int i = 0; i < tensor.Length; i++)
-        {
-            float v = tensor[i];
-            if (!(Math.Abs(v) <= MaxMagnitude))
-            {
-                throw new ArgumentOutOfRangeException(nameof(tensor), string.Create(CultureInfo.InvariantCulture, $"Element {i} is NaN, infinite or beyond ±65504: binary16 cannot hold it."));
-            }
-
-            data[i] = (Half)v;
-        }
-
-        var entry = new PendingEntry(data, shape.ToArray());
+        byte[] data = Encode(tensor, _options.Precision);
+        var entry = new PendingEntry(data, _options.Precision == CachePrecision.Half ? 2 : 4, shape.ToArray());
         lock (_writeLock)
         {
             if (_pending.TryGetValue(key, out PendingEntry? previous))
             {
-                _pendingBytes -= previous.Data.Length * 2L;
+                _pendingBytes -= previous.Data.Length;
             }
 
             _pending[key] = entry;
-            _pendingBytes += data.Length * 2L;
+            _pendingBytes += data.Length;
             Interlocked.Increment(ref _puts);
             if (_pendingBytes >= _options.ShardTargetBytes)
             {
@@ -220,7 +216,7 @@ public sealed class PreprocessedCache : IDisposable
     }
 
     /// <summary>The cached tensor, or — only when the key is missing or corrupt — the one <paramref name="build"/> makes, stored first.
-    /// The result is the binary16-rounded tensor, exactly what later reads return.</summary>
+    /// The result is the stored tensor (binary16-rounded at half precision), exactly what later reads return.</summary>
     public (float[] Tensor, int[] Shape) GetOrAdd(CacheKey key, Func<CacheKey, (float[] Tensor, int[] Shape)> build)
     {
         ArgumentNullException.ThrowIfNull(build);
@@ -320,12 +316,46 @@ public sealed class PreprocessedCache : IDisposable
         }
     }
 
-    private static float[] ToFloat(Half[] data)
+    private static byte[] Encode(ReadOnlySpan<float> tensor, CachePrecision precision)
     {
-        var result = new float[data.Length];
-        for (int i = 0; i < data.Length; i++)
+        for (int i = 0; i < tensor.Length; i++)
         {
-            result[i] = (float)data[i];
+            float v = tensor[i];
+            if (!float.IsFinite(v) || (precision == CachePrecision.Half && Math.Abs(v) > MaxMagnitude))
+            {
+                throw new ArgumentOutOfRangeException(nameof(tensor), precision == CachePrecision.Half
+                    ? string.Create(CultureInfo.InvariantCulture, $"Element {i} is NaN, infinite or beyond ±65504: binary16 cannot hold it.")
+                    : string.Create(CultureInfo.InvariantCulture, $"Element {i} is NaN or infinite."));
+            }
+        }
+
+        if (precision == CachePrecision.Single)
+        {
+            return MemoryMarshal.AsBytes(tensor).ToArray();
+        }
+
+        var data = new byte[tensor.Length * 2];
+        Span<Half> halves = MemoryMarshal.Cast<byte, Half>(data.AsSpan());
+        for (int i = 0; i < tensor.Length; i++)
+        {
+            halves[i] = (Half)tensor[i];
+        }
+
+        return data;
+    }
+
+    private static float[] ToFloat(byte[] data, int elementSize)
+    {
+        if (elementSize == 4)
+        {
+            return MemoryMarshal.Cast<byte, float>(data.AsSpan()).ToArray();
+        }
+
+        ReadOnlySpan<Half> halves = MemoryMarshal.Cast<byte, Half>(data.AsSpan());
+        var result = new float[halves.Length];
+        for (int i = 0; i < halves.Length; i++)
+        {
+            result[i] = (float)halves[i];
         }
 
         return result;
@@ -406,7 +436,7 @@ public sealed class PreprocessedCache : IDisposable
             return false;
         }
 
-        List<(CacheKey Key, int[] Shape, long Offset, int Count, byte[] Checksum)> entries;
+        List<(CacheKey Key, int[] Shape, long Offset, int Count, int ElementSize, byte[] Checksum)> entries;
         try
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
@@ -419,20 +449,20 @@ public sealed class PreprocessedCache : IDisposable
 
         var shard = new Shard(path, expectedLength);
         _shards.Add(shard);
-        foreach ((CacheKey key, int[] shape, long offset, int count, byte[] checksum) in entries)
+        foreach ((CacheKey key, int[] shape, long offset, int count, int elementSize, byte[] checksum) in entries)
         {
-            _committed[key] = new Entry(shard, offset, count, shape, checksum);
+            _committed[key] = new Entry(shard, offset, count, elementSize, shape, checksum);
         }
 
         return true;
     }
 
-    private static List<(CacheKey, int[], long, int, byte[])> ReadHeader(Stream stream, long length, string headerSha)
+    private static List<(CacheKey, int[], long, int, int, byte[])> ReadHeader(Stream stream, long length, string headerSha)
     {
         using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         byte[] fixedPart = reader.ReadBytes(24);
-        if (fixedPart.Length != 24 || !fixedPart.AsSpan(0, 8).SequenceEqual(_magic) || BinaryPrimitives.ReadInt32LittleEndian(fixedPart.AsSpan(8)) != 1)
+        if (fixedPart.Length != 24 || !fixedPart.AsSpan(0, 8).SequenceEqual(_magic) || BinaryPrimitives.ReadInt32LittleEndian(fixedPart.AsSpan(8)) != FormatVersion)
         {
             throw new InvalidDataException("not a cache shard");
         }
@@ -445,7 +475,7 @@ public sealed class PreprocessedCache : IDisposable
             throw new InvalidDataException("bad shard header");
         }
 
-        var entries = new List<(CacheKey, int[], long, int, byte[])>(Math.Min(count, 1 << 16));
+        var entries = new List<(CacheKey, int[], long, int, int, byte[])>(Math.Min(count, 1 << 16));
         for (int i = 0; i < count; i++)
         {
             if (stream.Position + 2 > dataStart)
@@ -456,7 +486,8 @@ public sealed class PreprocessedCache : IDisposable
             ushort keyLength = reader.ReadUInt16();
             byte[] keyBytes = reader.ReadBytes(keyLength);
             int rank = reader.ReadByte();
-            if (keyBytes.Length != keyLength || rank is 0 or > MaxRank)
+            int elementSize = reader.ReadByte();
+            if (keyBytes.Length != keyLength || rank is 0 or > MaxRank || elementSize is not (2 or 4))
             {
                 throw new InvalidDataException("bad shard entry");
             }
@@ -480,12 +511,12 @@ public sealed class PreprocessedCache : IDisposable
                 }
             }
 
-            if (checksum.Length != 32 || elements != product || offset < dataStart || offset + (elements * 2) > length)
+            if (checksum.Length != 32 || elements != product || offset < dataStart || offset + (elements * elementSize) > length)
             {
                 throw new InvalidDataException("bad shard entry");
             }
 
-            entries.Add((CacheKey.Parse(Encoding.UTF8.GetString(keyBytes)), shape, offset, (int)elements, checksum));
+            entries.Add((CacheKey.Parse(Encoding.UTF8.GetString(keyBytes)), shape, offset, (int)elements, elementSize, checksum));
         }
 
         long headerEnd = stream.Position;
@@ -518,21 +549,21 @@ public sealed class PreprocessedCache : IDisposable
         var header = new MemoryStream();
         var writer = new BinaryWriter(header, Encoding.UTF8, leaveOpen: true);
         writer.Write(_magic);
-        writer.Write(1);
+        writer.Write(FormatVersion);
         writer.Write(items.Count);
         writer.Write(0L); // data start, patched below
         var keyBytes = items.Select(kv => Encoding.UTF8.GetBytes(kv.Key.ToString())).ToList();
-        long headerLength = 24 + items.Select((kv, i) => 2 + keyBytes[i].Length + 1 + (4 * kv.Value.Shape.Length) + 8 + 8 + 32).Sum() + 32;
+        long headerLength = 24 + items.Select((kv, i) => 2 + keyBytes[i].Length + 2 + (4 * kv.Value.Shape.Length) + 8 + 8 + 32).Sum() + 32;
         long dataStart = Align(headerLength);
         long offset = dataStart;
         var offsets = new long[items.Count];
         for (int i = 0; i < items.Count; i++)
         {
             offsets[i] = offset;
-            offset = Align(offset + (items[i].Value.Data.Length * 2L));
+            offset = Align(offset + items[i].Value.Data.Length);
         }
 
-        byte[][] checksums = [.. items.Select(kv => SHA256.HashData(MemoryMarshal.AsBytes(kv.Value.Data.AsSpan())))];
+        byte[][] checksums = [.. items.Select(kv => SHA256.HashData(kv.Value.Data))];
         header.Position = 16;
         writer.Write(dataStart);
         header.Position = 24;
@@ -542,13 +573,14 @@ public sealed class PreprocessedCache : IDisposable
             writer.Write((ushort)keyBytes[i].Length);
             writer.Write(keyBytes[i]);
             writer.Write((byte)e.Shape.Length);
+            writer.Write((byte)e.ElementSize);
             foreach (int d in e.Shape)
             {
                 writer.Write(d);
             }
 
             writer.Write(offsets[i]);
-            writer.Write((long)e.Data.Length);
+            writer.Write((long)(e.Data.Length / e.ElementSize));
             writer.Write(checksums[i]);
         }
 
@@ -565,7 +597,7 @@ public sealed class PreprocessedCache : IDisposable
                 for (int i = 0; i < items.Count; i++)
                 {
                     stream.Position = offsets[i];
-                    stream.Write(MemoryMarshal.AsBytes(items[i].Value.Data.AsSpan()));
+                    stream.Write(items[i].Value.Data);
                 }
 
                 stream.SetLength(offset);
@@ -596,20 +628,23 @@ public sealed class PreprocessedCache : IDisposable
         for (int i = 0; i < items.Count; i++)
         {
             PendingEntry e = items[i].Value;
-            _committed[items[i].Key] = new Entry(shard, offsets[i], e.Data.Length, e.Shape, checksums[i]) { Verified = 1 };
+            _committed[items[i].Key] = new Entry(shard, offsets[i], e.Data.Length / e.ElementSize, e.ElementSize, e.Shape, checksums[i]) { Verified = 1 };
             _pending.TryRemove(items[i]);
         }
 
-        _pendingBytes = _pending.Values.Sum(p => p.Data.Length * 2L);
+        _pendingBytes = _pending.Values.Sum(p => (long)p.Data.Length);
     }
 
     private static long Align(long value) => (value + Alignment - 1) / Alignment * Alignment;
 
-    private sealed record PendingEntry(Half[] Data, int[] Shape);
+    // Data: the stored bytes (binary16 or float32, little-endian as this machine writes them).
+    private sealed record PendingEntry(byte[] Data, int ElementSize, int[] Shape);
 
-    private sealed class Entry(Shard shard, long offset, int count, int[] shape, byte[] checksum)
+    private sealed class Entry(Shard shard, long offset, int count, int elementSize, int[] shape, byte[] checksum)
     {
         public int Verified;
+
+        public int ElementSize { get; } = elementSize;
 
         public Shard Shard { get; } = shard;
 

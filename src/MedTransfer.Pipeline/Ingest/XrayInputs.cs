@@ -9,7 +9,8 @@ namespace MedTransfer.Pipeline.Ingest;
 /// Radiographs of a manifest as model inputs, shared by `run` and `train`: each row normalized once
 /// with an X-ray recipe to a single S×S channel (the backbone replicates it), in parallel; rows that
 /// fail are skipped and named by a keyed pseudonym of their id with the exception type only (messages
-/// may quote paths, and paths can hold patient names).
+/// may quote paths, and paths can hold patient names). With a run cache, an image whose file (by SHA-256) was
+/// normalized the same way before is read from it instead of decoded.
 /// </summary>
 internal static class XrayInputs
 {
@@ -21,7 +22,8 @@ internal static class XrayInputs
         StudyPseudonyms pseudonyms,
         ICollection<string> skipped,
         IProgress<(int Done, int Total)>? progress,
-        CancellationToken ct)
+        CancellationToken ct,
+        Runs.RunCache? cache = null)
     {
         var result = new ConcurrentDictionary<string, float[]>(StringComparer.Ordinal);
         var failures = new ConcurrentBag<string>();
@@ -31,8 +33,18 @@ internal static class XrayInputs
         {
             try
             {
-                XrayTensor t = XrayNormalizer.NormalizeFile(Manifest.ResolvePath(row, roots), recipe);
-                result[row.Id] = t.Tensor.AsSpan(0, t.Height * t.Width).ToArray();
+                int length = recipe.Resize.Size * recipe.Resize.Size;
+                if (cache?.TryGetImage(row.Sha256, length) is { } cached)
+                {
+                    result[row.Id] = cached;
+                }
+                else
+                {
+                    XrayTensor t = XrayNormalizer.NormalizeFile(Manifest.ResolvePath(row, roots), recipe);
+                    float[] pixels = t.Tensor.AsSpan(0, t.Height * t.Width).ToArray();
+                    cache?.PutImage(row.Sha256, pixels);
+                    result[row.Id] = pixels;
+                }
             }
             catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
             {

@@ -95,7 +95,7 @@ public static class BackboneRanking
     }
 
     /// <summary>Ranks on images already indexed and normalized (a run's own partitions).</summary>
-    internal static RankOutcome Rank(ExperimentProtocol protocol, IReadOnlyList<RankCandidate> candidates, RunSets sets, Device dev, IProgress<RunProgress>? progress, Stopwatch wall, CancellationToken cancellationToken)
+    internal static RankOutcome Rank(ExperimentProtocol protocol, IReadOnlyList<RankCandidate> candidates, RunSets sets, Device dev, IProgress<RunProgress>? progress, Stopwatch wall, CancellationToken cancellationToken, RunCache? store = null)
     {
         var measured = new List<(RankCandidate Candidate, string? Sha, int Width, long Parameters, double[] Scores)>();
         int done = 0;
@@ -117,7 +117,7 @@ public static class BackboneRanking
                 progress?.Report(new RunProgress("rank", done, candidates.Count, $"{Path.GetFileName(candidate.Backbone)} at {candidate.Cut}"));
                 BackboneCut cut = backbone.CutBefore(candidate.Cut)
                     ?? throw new ArgumentException($"{candidate.Backbone} cannot be cut before {candidate.Cut} (its stages: {string.Join(", ", backbone.Stages.Select(s => s.Name))}).", nameof(candidates));
-                using var cache = new ActivationCache(long.MaxValue);
+                using var cache = new ActivationCache(long.MaxValue, store);
                 double[][] Pooled(ImageSet set) => PooledRows(cache.Get(model, cut, set, dev)!.Activations);
                 double[][] source = Pooled(sets.SourceTrain);
                 double[][] target = Pooled(sets.TargetTrain);

@@ -46,20 +46,21 @@ public static class ExperimentRunner
             warnings.Add(keyWarning);
         }
 
-        PreparedData data = PrepareStage.Run(protocol, pseudonyms, log, cancellationToken);
+        using RunCache? store = OpenCache(protocol, options, folder, warnings, log);
+        PreparedData data = PrepareStage.Run(protocol, pseudonyms, log, cancellationToken, store);
         ManifestFile.Save(new Manifest(data.Rows), Path.Combine(folder.Private, "manifest.csv"));
-        using var cache = new ActivationCache();
+        using var cache = new ActivationCache(store: store);
         var methods = new MethodRunStage(protocol, data.Sets, cache, device, folder.Checkpoints, options.CheckpointSeconds, log);
         IReadOnlyList<WorkItem> items = SweepPlan.Expand(protocol).Items;
         PretrainedDiagnostics diagnostics = DiagnosticsStage.Run(StartingPoint(protocol, methods, items), data.Sets, cache, device, log);
-        RankOutcome? ranking = protocol.Model.Candidates.Count > 0 ? BackboneRanking.Rank(protocol, protocol.Model.Candidates, data.Sets, device, log, Stopwatch.StartNew(), cancellationToken) : null;
+        RankOutcome? ranking = protocol.Model.Candidates.Count > 0 ? BackboneRanking.Rank(protocol, protocol.Model.Candidates, data.Sets, device, log, Stopwatch.StartNew(), cancellationToken, store) : null;
         IReadOnlyList<CandidateValidation>? validation = ranking is not null && protocol.Model.ValidateTop > 0
             ? ValidateTopStage.Run(protocol, ranking, data.Sets, cache, device, folder.Checkpoints, options.CheckpointSeconds, log, cancellationToken)
             : null;
         List<ItemResult> results = methods.Run(items, cancellationToken);
         (ItemResult selectedItem, SelectedRun selected, SelectionAudit audit) = SelectionStage.Run(protocol, results);
         Comparison comparison = ComparisonStage.Run(protocol, results, data.Sets, diagnostics);
-        var input = new OutputInputs(protocol, options, data, diagnostics, comparison, results, selectedItem, selected, audit, methods, pseudonyms, device, wall.Elapsed.TotalSeconds, ranking, validation);
+        var input = new OutputInputs(protocol, options, data, diagnostics, comparison, results, selectedItem, selected, audit, methods, pseudonyms, device, wall.Elapsed.TotalSeconds, ranking, validation, store?.Use);
         return OutputStage.Write(input, folder, warnings, log);
     }
 
@@ -83,8 +84,10 @@ public static class ExperimentRunner
         using var log = new RunLog(Path.Combine(folder.Root, string.Create(CultureInfo.InvariantCulture, $"run.shard-{shard.Index}-of-{shard.Count}.log")), progress);
         folder.WriteText("protocol.resolved.yaml", ProtocolSerializer.ToYaml(protocol));
         StudyPseudonyms pseudonyms = StudyPseudonyms.Resolve(options.KeyFile, folder.Private, out _);
-        PreparedData data = PrepareStage.Run(protocol, pseudonyms, log, cancellationToken);
-        using var cache = new ActivationCache();
+        var warnings = new List<string>();
+        using RunCache? store = OpenCache(protocol, options, folder, warnings, log);
+        PreparedData data = PrepareStage.Run(protocol, pseudonyms, log, cancellationToken, store);
+        using var cache = new ActivationCache(store: store);
         var methods = new MethodRunStage(protocol, data.Sets, cache, device, folder.Checkpoints, options.CheckpointSeconds, log);
         List<ItemResult> results = methods.Run(items, cancellationToken);
         var written = new List<string>();
@@ -104,6 +107,25 @@ public static class ExperimentRunner
 
         folder.MarkComplete(protocol.ComputeHash(), written.ToDictionary(f => "items/" + Path.GetFileName(f), f => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f))), StringComparer.Ordinal));
         return written;
+    }
+
+    // OUT/private/cache unless the options name another folder or turn caching off.
+    private static RunCache? OpenCache(ExperimentProtocol protocol, RunOptions options, RunFolder folder, List<string> warnings, IProgress<RunProgress> progress)
+    {
+        if (options.NoCache)
+        {
+            return null;
+        }
+
+        string root = options.CacheDirectory ?? Path.Combine(folder.Root, RunFolder.CacheFolder);
+        RunCache cache = RunCache.Open(root, protocol.Preprocessing.Xray ?? new Imaging.Normalization.XrayRecipe(), protocol.Preprocessing.InputSize, out string? warning);
+        if (warning is not null)
+        {
+            warnings.Add(warning);
+        }
+
+        progress.Report(new RunProgress("index", 0, 1, "feature cache " + (options.CacheDirectory is null ? RunFolder.CacheFolder + "/ in the run folder" : "at --cache")));
+        return cache;
     }
 
     // The diagnostics describe the backbone the methods start from (the scratch baseline aside).

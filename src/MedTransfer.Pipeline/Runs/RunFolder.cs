@@ -54,6 +54,12 @@ public sealed class RunFolder : IDisposable
     /// <summary>Per-(method, seed) checkpoints and results.</summary>
     public const string CheckpointFolder = "checkpoints";
 
+    /// <summary>
+    /// The default feature cache, below private/ because it holds image-derived data; --overwrite keeps it (it holds
+    /// no result, and its keys never serve another recipe's or backbone's tensors).
+    /// </summary>
+    public const string CacheFolder = "private/cache";
+
     private const string LockFile = ".lock";
 
     // Everything a run writes, so --overwrite removes exactly that and nothing a user put there.
@@ -106,7 +112,22 @@ public sealed class RunFolder : IDisposable
                 foreach (string name in s_outputs)
                 {
                     string path = Path.Combine(root, name);
-                    if (Directory.Exists(path))
+                    if (name == PrivateFolder && Directory.Exists(path))
+                    {
+                        // Everything private but the feature cache.
+                        foreach (string entry in Directory.EnumerateFileSystemEntries(path).Where(e => Path.GetFileName(e) != Path.GetFileName(CacheFolder)).ToList())
+                        {
+                            if (Directory.Exists(entry))
+                            {
+                                Directory.Delete(entry, recursive: true);
+                            }
+                            else
+                            {
+                                File.Delete(entry);
+                            }
+                        }
+                    }
+                    else if (Directory.Exists(path))
                     {
                         Directory.Delete(path, recursive: true);
                     }
@@ -123,7 +144,7 @@ public sealed class RunFolder : IDisposable
             folder.WriteText(StartedFile, new JsonObject { ["format"] = "medtransfer-run/1", ["protocolHash"] = protocolHash, ["codeVersion"] = codeVersion }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
             Directory.CreateDirectory(folder.Private);
             Directory.CreateDirectory(folder.Checkpoints);
-            File.WriteAllText(Path.Combine(folder.Private, "README.txt"), "This folder holds patient identifiers (manifest.csv) and, when MedTransfer generated one, the pseudonym key.\nNever share it. The files one level up are the shareable outputs.\n");
+            File.WriteAllText(Path.Combine(folder.Private, "README.txt"), "This folder holds patient identifiers (manifest.csv), the feature cache (cache/: normalized images and features derived from them) and, when MedTransfer generated one, the pseudonym key.\nNever share it. The files one level up are the shareable outputs.\n");
             return folder;
         }
         catch

@@ -19,12 +19,18 @@ public sealed record RunProgress(string Stage, int Done, int Total, string? Deta
 /// <c>private/</c> part (never among the shareable outputs), with a warning.
 /// </param>
 /// <param name="Overwrite">Replace the outputs of a different protocol's run in the folder instead of refusing.</param>
+/// <param name="CacheDirectory">
+/// Where normalized images and frozen-backbone activations are cached between runs: null = <c>OUT/private/cache/</c> (kept by
+/// <paramref name="Overwrite"/>); a folder shared by several runs lets a protocol that changes only methods, seeds,
+/// selection or evaluation reuse every feature. It holds image-derived data: keep it where the images may be.
+/// </param>
+/// <param name="NoCache">Neither read nor write a feature cache.</param>
 /// <param name="CheckpointSeconds">
 /// Least time between two resumable checkpoints of a training run (they are also written every tenth of the run's
 /// steps, at most every 50): a checkpoint of a fine-tuned ResNet stage costs about a second to hash and flush, so a
 /// short interval trades speed for less work lost to a kill.
 /// </param>
-public sealed record RunOptions(string OutputDirectory, string? Device = null, string CodeVersion = "unknown", string? KeyFile = null, bool Overwrite = false, double CheckpointSeconds = 20);
+public sealed record RunOptions(string OutputDirectory, string? Device = null, string CodeVersion = "unknown", string? KeyFile = null, bool Overwrite = false, double CheckpointSeconds = 20, string? CacheDirectory = null, bool NoCache = false);
 
 /// <summary>What a run wrote and found.</summary>
 /// <param name="Results">The measurements.</param>

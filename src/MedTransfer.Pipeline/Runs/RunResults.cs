@@ -134,6 +134,7 @@ public sealed record EmbeddingPoints(string Model, IReadOnlyList<double> X, IRea
 /// <param name="Backbone">The backbone fine-tuned: name or file with its SHA-256, feature node, input, stages, provenance.</param>
 /// <param name="Ranking">The protocol's model.candidates ranked before training (null when it lists none).</param>
 /// <param name="Validation">The top candidates trained as the source-only baseline (model.validate_top; null when 0).</param>
+/// <param name="Cache">What the run's feature cache served and computed (null when the run used none).</param>
 public sealed record RunResults(
     string ProtocolName,
     string ProtocolHash,
@@ -161,4 +162,5 @@ public sealed record RunResults(
     OperatingPoint OperatingPoint,
     BackboneSummary? Backbone = null,
     RankOutcome? Ranking = null,
-    IReadOnlyList<CandidateValidation>? Validation = null);
+    IReadOnlyList<CandidateValidation>? Validation = null,
+    CacheUse? Cache = null);

@@ -14,6 +14,7 @@ public sealed class ImageSet : ISampleSource
     private readonly List<string> _domains = [];
     private readonly List<string> _groups = [];
     private readonly List<string> _ids = [];
+    private readonly List<string?> _contentKeys = [];
 
     /// <summary>Creates an empty set of S×S images.</summary>
     public ImageSet(int size)
@@ -40,12 +41,24 @@ public sealed class ImageSet : ISampleSource
     /// <summary>Sample ids.</summary>
     public IReadOnlyList<string> Ids => _ids;
 
+    /// <summary>
+    /// What each image's pixels are a function of (e.g. its file's SHA-256 and the normalization recipe), or null
+    /// when unknown: the key under which an <see cref="FineTuning.IActivationStore"/> keeps its activations.
+    /// </summary>
+    public IReadOnlyList<string?> ContentKeys => _contentKeys;
+
     /// <summary>The pixels of image <paramref name="index"/> (row-major S×S).</summary>
     public ReadOnlySpan<float> Pixels(int index) => _pixels[index];
 
     /// <summary>Adds an image.</summary>
+    /// <param name="id">Sample id.</param>
+    /// <param name="pixels">Row-major S×S pixels (kept, not copied).</param>
+    /// <param name="label">Class index (−1 = unlabelled).</param>
+    /// <param name="domain">Site.</param>
+    /// <param name="group">Patient.</param>
+    /// <param name="contentKey">What the pixels are a function of (see <see cref="ContentKeys"/>), or null.</param>
     /// <exception cref="ArgumentException">Wrong pixel count or non-finite values.</exception>
-    public void Add(string id, float[] pixels, int label, string domain, string group)
+    public void Add(string id, float[] pixels, int label, string domain, string group, string? contentKey = null)
     {
         ArgumentNullException.ThrowIfNull(pixels);
         if (pixels.Length != Size * Size)
@@ -66,6 +79,7 @@ public sealed class ImageSet : ISampleSource
         _domains.Add(domain);
         _groups.Add(group);
         _ids.Add(id);
+        _contentKeys.Add(contentKey);
     }
 
     /// <summary>Images as an N×1×S×S float32 tensor on <paramref name="device"/>.</summary>

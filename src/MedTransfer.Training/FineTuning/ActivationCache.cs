@@ -1,4 +1,8 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text;
 using MedTransfer.Training.Backbones;
 using MedTransfer.Training.Data;
 using MedTransfer.Training.Models;
@@ -13,28 +17,48 @@ namespace MedTransfer.Training.FineTuning;
 /// <see cref="Backbone.Identity"/> and the cut, so it is only valid for a model whose frozen layers still hold
 /// their initial weights and statistics: after AdaBN has re-estimated them, score without the cache.
 /// Entries beyond <see cref="MaxBytes"/> are not kept; the trainer then runs the frozen layers on every batch.
+/// <para>
+/// With an <see cref="IActivationStore"/>, each image of an <see cref="ImageSet"/> that has a content key is first
+/// looked up there under a derivation that hashes the frozen layers' exact weights and statistics, the cut, the
+/// code and the thread count, and what was computed is put there: a later run over the same files reads the
+/// activations instead of computing them, and gets the same bits.
+/// </para>
 /// </summary>
 public sealed class ActivationCache : IDisposable
 {
+    private const int Batch = 32;
     private readonly Dictionary<Key, CachedActivations> _entries = [];
+    private readonly IActivationStore? _store;
 
     /// <summary>Creates an empty cache holding at most <paramref name="maxBytes"/> of activations (default 2 GiB).</summary>
-    public ActivationCache(long maxBytes = 2L << 30)
+    /// <param name="maxBytes">The memory budget.</param>
+    /// <param name="store">Durable per-image storage shared with other runs, or null.</param>
+    public ActivationCache(long maxBytes = 2L << 30, IActivationStore? store = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBytes);
         MaxBytes = maxBytes;
+        _store = store;
     }
 
     /// <summary>The memory budget.</summary>
     public long MaxBytes { get; }
 
+    /// <summary>The durable store consulted before computing, or null.</summary>
+    public IActivationStore? Store => _store;
+
     /// <summary>Bytes held.</summary>
     public long Bytes { get; private set; }
 
+    /// <summary>Images whose activations came from the store.</summary>
+    public int StoreHits { get; private set; }
+
+    /// <summary>Images whose activations were computed (and put in the store when there is one).</summary>
+    public int Computed { get; private set; }
+
     /// <summary>
     /// The activations of <paramref name="set"/> at <paramref name="cut"/> of <paramref name="model"/>'s backbone,
-    /// computed now (evaluation mode, no gradients, batches of 32) unless already held; null when they would not fit
-    /// the budget.
+    /// read from the store or computed now (evaluation mode, no gradients, batches of 32) unless already held; null
+    /// when they would not fit the budget.
     /// </summary>
     public CachedActivations? Get(TransferModel model, BackboneCut cut, ISampleSource set, Device device, IProgress<(int Done, int Total)>? progress = null)
     {
@@ -50,30 +74,17 @@ public sealed class ActivationCache : IDisposable
         Backbone backbone = model.Features.Backbone;
         bool training = backbone.training;
         backbone.eval();
-        var parts = new List<Tensor>();
         try
         {
-            using var guard = no_grad();
-            for (int start = 0; start < set.Count; start += 32)
+            IReadOnlyList<string?>? contentKeys = _store is not null && set is ImageSet images && images.ContentKeys.All(k => k is not null) ? images.ContentKeys : null;
+            Tensor? all = contentKeys is null
+                ? Compute(backbone, cut, set, device, progress)
+                : ComputeWithStore(backbone, cut, set, contentKeys!, device, progress);
+            if (all is null)
             {
-                using var scope = NewDisposeScope();
-                int[] idx = [.. Enumerable.Range(start, Math.Min(32, set.Count - start))];
-                Tensor a = backbone.ForwardTo(cut, set.Inputs(idx, device)).contiguous();
-                if (start == 0)
-                {
-                    long bytes = a.NumberOfElements / idx.Length * set.Count * a.ElementSize;
-                    if (Bytes + bytes > MaxBytes)
-                    {
-                        return null;
-                    }
-                }
-
-                parts.Add(a.MoveToOuterDisposeScope());
-                progress?.Report((start + idx.Length, set.Count));
+                return null;
             }
 
-            Tensor all = cat(parts, 0);
-            all.DetachFromDisposeScope();
             var entry = new CachedActivations(all, set.Labels);
             _entries[key] = entry;
             Bytes += all.NumberOfElements * all.ElementSize;
@@ -81,13 +92,175 @@ public sealed class ActivationCache : IDisposable
         }
         finally
         {
+            backbone.train(training);
+        }
+    }
+
+    private bool Fits(long perSample, int count, long elementSize) => Bytes + (perSample * count * elementSize) <= MaxBytes;
+
+    // Every sample through the frozen layers, in batches of 32 in index order.
+    private Tensor? Compute(Backbone backbone, BackboneCut cut, ISampleSource set, Device device, IProgress<(int Done, int Total)>? progress)
+    {
+        var parts = new List<Tensor>();
+        try
+        {
+            using var guard = no_grad();
+            for (int start = 0; start < set.Count; start += Batch)
+            {
+                using var scope = NewDisposeScope();
+                int[] idx = [.. Enumerable.Range(start, Math.Min(Batch, set.Count - start))];
+                Tensor a = backbone.ForwardTo(cut, set.Inputs(idx, device)).contiguous();
+                if (start == 0 && !Fits(a.NumberOfElements / idx.Length, set.Count, a.ElementSize))
+                {
+                    return null;
+                }
+
+                parts.Add(a.MoveToOuterDisposeScope());
+                progress?.Report((start + idx.Length, set.Count));
+            }
+
+            Computed += set.Count;
+            Tensor all = cat(parts, 0);
+            all.DetachFromDisposeScope();
+            return all;
+        }
+        finally
+        {
             foreach (Tensor p in parts)
             {
                 p.Dispose();
             }
-
-            backbone.train(training);
         }
+    }
+
+    // Samples the store holds are read; the others are computed in batches of up to 32 (in index order, so a cold run
+    // batches exactly as one without a store) and put there.
+    private Tensor? ComputeWithStore(Backbone backbone, BackboneCut cut, ISampleSource set, IReadOnlyList<string?> contentKeys, Device device, IProgress<(int Done, int Total)>? progress)
+    {
+        string derivation = Derivation(backbone, cut);
+        int n = set.Count;
+        var stored = new float[]?[n];
+        int[]? sampleShape = null;
+        var missing = new List<int>();
+        for (int i = 0; i < n; i++)
+        {
+            if (_store!.TryGet(contentKeys[i]!, derivation, out float[]? values, out int[]? shape) && (sampleShape is null || shape!.AsSpan().SequenceEqual(sampleShape)))
+            {
+                stored[i] = values;
+                sampleShape ??= shape;
+            }
+            else
+            {
+                missing.Add(i);
+            }
+        }
+
+        int done = n - missing.Count;
+        if (done > 0)
+        {
+            progress?.Report((done, n));
+        }
+
+        Tensor? result = null;
+        try
+        {
+            using var guard = no_grad();
+            for (int m = 0; m < missing.Count; m += Batch)
+            {
+                using var scope = NewDisposeScope();
+                int[] idx = [.. missing.Skip(m).Take(Batch)];
+                Tensor a = backbone.ForwardTo(cut, set.Inputs(idx, device)).contiguous();
+                Tensor cpu = a.device_type == TorchSharp.DeviceType.CPU ? a : a.cpu();
+                int[] shape = [.. cpu.shape.Skip(1).Select(d => checked((int)d))];
+                if (sampleShape is not null && !shape.AsSpan().SequenceEqual(sampleShape))
+                {
+                    // The stored activations have another shape than the layers now give: none of them can be used.
+                    throw new InvalidOperationException("Stored activations do not have the shape the frozen layers produce; clear the feature cache.");
+                }
+
+                sampleShape = shape;
+                if (result is null)
+                {
+                    long per = shape.Aggregate(1L, (p, d) => p * d);
+                    if (!Fits(per, n, 4))
+                    {
+                        return null;
+                    }
+
+                    result = zeros([n, .. shape.Select(d => (long)d)], ScalarType.Float32).DetachFromDisposeScope();
+                }
+
+                float[] values = cpu.data<float>().ToArray();
+                int per1 = values.Length / idx.Length;
+                for (int j = 0; j < idx.Length; j++)
+                {
+                    _store!.Put(contentKeys[idx[j]]!, derivation, values.AsSpan(j * per1, per1), shape);
+                }
+
+                Tensor rows = tensor(idx.Select(i => (long)i).ToArray());
+                result.index_copy_(0, rows, cpu);
+                done += idx.Length;
+                progress?.Report((done, n));
+            }
+
+            if (result is null)
+            {
+                long per = sampleShape!.Aggregate(1L, (p, d) => p * d);
+                if (!Fits(per, n, 4))
+                {
+                    return null;
+                }
+
+                result = zeros([n, .. sampleShape!.Select(d => (long)d)], ScalarType.Float32).DetachFromDisposeScope();
+            }
+
+            for (int i = 0; i < n; i++)
+            {
+                if (stored[i] is { } values)
+                {
+                    using var scope = NewDisposeScope();
+                    result[i].copy_(tensor(values, [.. sampleShape!.Select(d => (long)d)]));
+                }
+            }
+
+            StoreHits += n - missing.Count;
+            Computed += missing.Count;
+            if (device.type == TorchSharp.DeviceType.CPU)
+            {
+                Tensor done1 = result;
+                result = null;
+                return done1;
+            }
+
+            return result.to(device).DetachFromDisposeScope();
+        }
+        finally
+        {
+            result?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// What frozen activations are a function of beyond the image: the exact weights and statistics of the backbone
+    /// (hashed, so retrained or re-estimated layers never match), the cut, the thread count (kernels may split work
+    /// differently), and the code that runs them (the build of this library and of TorchSharp).
+    /// </summary>
+    internal static string Derivation(Backbone backbone, BackboneCut cut)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        void Text(string s) => hash.AppendData(Encoding.UTF8.GetBytes(s + "\n"));
+        Text("medtransfer-activations/1");
+        Text(typeof(ActivationCache).Assembly.ManifestModule.ModuleVersionId.ToString());
+        Text(typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString() ?? "?");
+        Text(string.Create(CultureInfo.InvariantCulture, $"cut={cut.Index};end={cut.AtEnd};threads={get_num_threads()};size={backbone.ImageSize}"));
+        foreach ((string name, Tensor t) in backbone.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).Concat(backbone.named_buffers()).OrderBy(p => p.Item1, StringComparer.Ordinal))
+        {
+            using Tensor c = t.detach().to(ScalarType.Float32, CPU).contiguous();
+            Text(name + ":" + string.Join(",", c.shape));
+            hash.AppendData(MemoryMarshal.AsBytes(c.data<float>().ToArray().AsSpan()));
+        }
+
+        return Convert.ToHexStringLower(hash.GetHashAndReset())[..32];
     }
 
     /// <inheritdoc/>

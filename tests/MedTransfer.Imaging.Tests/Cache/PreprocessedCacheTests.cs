@@ -47,6 +47,55 @@ public sealed class PreprocessedCacheTests : IDisposable
     }
 
     [Fact]
+    public void SinglePrecision_GivesBackTheExactBits_FromMemoryAndFromAReopenedShard()
+    {
+        float[] tensor = [.. Tensor(4), 1e-30f, -1e-38f, 1e20f, float.Epsilon, 1f / 3];
+        using (var cache = new PreprocessedCache(_dir, new PreprocessedCacheOptions { Precision = CachePrecision.Single }))
+        {
+            cache.Put(Key(1), tensor, [tensor.Length]);
+            Assert.True(cache.TryGet(Key(1), out float[]? fromMemory, out _));
+            Assert.Equal(tensor, fromMemory);
+        }
+
+        using var reopened = new PreprocessedCache(_dir, new PreprocessedCacheOptions { ReadOnly = true });
+        Assert.True(reopened.TryGet(Key(1), out float[]? fromShard, out int[]? shape));
+        Assert.Equal([tensor.Length], shape);
+        Assert.Equal(tensor, fromShard);
+    }
+
+    [Fact]
+    public void Precisions_MixInOneFolder_EachEntryKeepsItsOwn()
+    {
+        float[] a = Tensor(5);
+        using (var half = new PreprocessedCache(_dir))
+        {
+            half.Put(Key(1), a, [a.Length]);
+        }
+
+        using (var single = new PreprocessedCache(_dir, new PreprocessedCacheOptions { Precision = CachePrecision.Single }))
+        {
+            single.Put(Key(2), a, [a.Length]);
+        }
+
+        using var reader = new PreprocessedCache(_dir, new PreprocessedCacheOptions { ReadOnly = true });
+        Assert.True(reader.TryGet(Key(1), out float[]? rounded, out _));
+        Assert.True(reader.TryGet(Key(2), out float[]? exact, out _));
+        AssertWithinHalfPrecision(a, rounded);
+        Assert.NotEqual(a, rounded);
+        Assert.Equal(a, exact);
+    }
+
+    [Fact]
+    public void SinglePrecision_RefusesNaNButTakesLargeValues()
+    {
+        using var cache = new PreprocessedCache(_dir, new PreprocessedCacheOptions { Precision = CachePrecision.Single });
+        Assert.Throws<ArgumentOutOfRangeException>(() => cache.Put(Key(1), [1f, float.NaN], [2]));
+        cache.Put(Key(2), [1e6f, -1e6f], [2]);
+        Assert.True(cache.TryGet(Key(2), out float[]? back, out _));
+        Assert.Equal([1e6f, -1e6f], back);
+    }
+
+    [Fact]
     public void Put_ObservedRelativeError_StaysBelowTheDocumentedBound()
     {
         var random = new Random(3);
@@ -118,8 +167,8 @@ public sealed class PreprocessedCacheTests : IDisposable
         }
 
         // A kill during the next shard write leaves only a temporary file, never named in the journal.
-        string temp = Path.Combine(_dir, "shard-000002.f16.0123456789abcdef.tmp");
-        File.WriteAllBytes(temp, [.. File.ReadAllBytes(Path.Combine(_dir, "shard-000001.f16")).Take(100)]);
+        string temp = Path.Combine(_dir, "shard-000002.tensors.0123456789abcdef.tmp");
+        File.WriteAllBytes(temp, [.. File.ReadAllBytes(Path.Combine(_dir, "shard-000001.tensors")).Take(100)]);
 
         using var reopened = new PreprocessedCache(_dir);
 
@@ -142,7 +191,7 @@ public sealed class PreprocessedCacheTests : IDisposable
         using var reopened = new PreprocessedCache(_dir);
 
         Assert.False(reopened.TryGet(Key(1), out _, out _));
-        Assert.False(File.Exists(Path.Combine(_dir, "shard-000001.f16")));
+        Assert.False(File.Exists(Path.Combine(_dir, "shard-000001.tensors")));
         reopened.Put(Key(1), Tensor(1), [192]);
         reopened.Flush();
         Assert.True(reopened.TryGet(Key(1), out _, out _));
@@ -156,7 +205,7 @@ public sealed class PreprocessedCacheTests : IDisposable
             cache.Put(Key(1), Tensor(1), [192]);
         }
 
-        File.AppendAllText(Path.Combine(_dir, PreprocessedCache.JournalName), "shard-000002.f16 12");
+        File.AppendAllText(Path.Combine(_dir, PreprocessedCache.JournalName), "shard-000002.tensors 12");
         using (var cache = new PreprocessedCache(_dir))
         {
             Assert.True(cache.TryGet(Key(1), out _, out _));
@@ -188,7 +237,7 @@ public sealed class PreprocessedCacheTests : IDisposable
             {
                 if (tornJournalLine)
                 {
-                    File.AppendAllText(Path.Combine(_dir, PreprocessedCache.JournalName), "shard-000002.f16 9");
+                    File.AppendAllText(Path.Combine(_dir, PreprocessedCache.JournalName), "shard-000002.tensors 9");
                 }
 
                 throw new SimulatedKillException();
@@ -201,7 +250,7 @@ public sealed class PreprocessedCacheTests : IDisposable
         {
             Assert.True(reopened.TryGet(Key(1), out _, out _));
             Assert.False(reopened.TryGet(Key(2), out _, out _));
-            Assert.Equal(["index.log", "shard-000001.f16", "writer.lock"], Directory.GetFiles(_dir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+            Assert.Equal(["index.log", "shard-000001.tensors", "writer.lock"], Directory.GetFiles(_dir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
             reopened.Put(Key(2), Tensor(2), [192]);
         }
 
@@ -219,7 +268,7 @@ public sealed class PreprocessedCacheTests : IDisposable
             cache.Put(Key(1), original, [192]);
         }
 
-        string shard = Path.Combine(_dir, "shard-000001.f16");
+        string shard = Path.Combine(_dir, "shard-000001.tensors");
         byte[] bytes = File.ReadAllBytes(shard);
         bytes[^10] ^= 0x40;
         File.WriteAllBytes(shard, bytes);
@@ -256,11 +305,11 @@ public sealed class PreprocessedCacheTests : IDisposable
             cache.Put(Key(2), Tensor(2), [192]);
         }
 
-        string first = Path.Combine(_dir, "shard-000001.f16");
+        string first = Path.Combine(_dir, "shard-000001.tensors");
         byte[] bytes = File.ReadAllBytes(first);
         bytes[30] ^= 0x01;
         File.WriteAllBytes(first, bytes);
-        string second = Path.Combine(_dir, "shard-000002.f16");
+        string second = Path.Combine(_dir, "shard-000002.tensors");
         File.WriteAllBytes(second, File.ReadAllBytes(second)[..^64]);
 
         using var reopened = new PreprocessedCache(_dir);

@@ -46,7 +46,7 @@ internal static class DiagnosticsStage
             }
 
             // Over the shared cache's budget: computed for the diagnostics only, then freed.
-            using var once = new ActivationCache(long.MaxValue);
+            using var once = new ActivationCache(long.MaxValue, cache.Store);
             features[name] = Rows(once.Get(model, cut, set, device, relay)!.Activations);
         }
 

@@ -436,7 +436,7 @@ internal sealed class MethodRunStage
         {
             if (keep(i))
             {
-                subset.Add(set.Ids[i], set.Pixels(i).ToArray(), set.Labels[i], set.Domains[i], set.Groups[i]);
+                subset.Add(set.Ids[i], set.Pixels(i).ToArray(), set.Labels[i], set.Domains[i], set.Groups[i], set.ContentKeys[i]);
             }
         }
 

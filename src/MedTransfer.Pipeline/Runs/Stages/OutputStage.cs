@@ -35,7 +35,8 @@ internal sealed record OutputInputs(
     Device Device,
     double Seconds,
     RankOutcome? Ranking = null,
-    IReadOnlyList<CandidateValidation>? Validation = null);
+    IReadOnlyList<CandidateValidation>? Validation = null,
+    CacheUse? Cache = null);
 
 /// <summary>
 /// Stage 6 of a run: the selected model (reloaded from its candidate's weights) is calibrated by temperature scaling on
@@ -120,7 +121,8 @@ internal static class OutputStage
             operating,
             BackboneSummary.Of(model.Features.Backbone, protocol.Model.Provenance),
             input.Ranking,
-            input.Validation);
+            input.Validation,
+            input.Cache);
 
         progress?.Report(new RunProgress("report", 0, 1, "results.json and report.html"));
         CodeVersion code = CodeVersion.Parse(input.Options.CodeVersion);

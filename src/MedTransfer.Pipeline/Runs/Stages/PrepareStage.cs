@@ -72,7 +72,7 @@ internal sealed class PreparedData
 /// </summary>
 internal static class PrepareStage
 {
-    public static PreparedData Run(ExperimentProtocol protocol, StudyPseudonyms pseudonyms, IProgress<RunProgress>? progress, CancellationToken ct)
+    public static PreparedData Run(ExperimentProtocol protocol, StudyPseudonyms pseudonyms, IProgress<RunProgress>? progress, CancellationToken ct, RunCache? cache = null)
     {
         var quarantine = new ConcurrentBag<string>();
         DataSpec data = protocol.Data;
@@ -107,14 +107,15 @@ internal static class PrepareStage
             ? MriSlices.Normalize(assigned, [.. data.Sources.Select(s => s.FullPath)], protocol.Preprocessing.Mri ?? new MriRecipe(), size, protocol.Preprocessing.MriResize, r => pseudonyms.Of("image", r.Id),
                 new Relay<(int Done, int Total)>(p => progress?.Report(new RunProgress("normalize", p.Done, p.Total, "MR series"))), failed, ct)
             : XrayInputs.Normalize(assigned, [.. data.Sources.Select(s => s.FullPath)], recipe, pseudonyms, failed,
-                new Relay<(int Done, int Total)>(p => progress?.Report(new RunProgress("normalize", p.Done, p.Total, null))), ct).Images;
+                new Relay<(int Done, int Total)>(p => progress?.Report(new RunProgress("normalize", p.Done, p.Total, null))), ct, cache).Images;
         foreach (string q in failed)
         {
             quarantine.Add(q);
         }
 
         List<ManifestRow> rows = [.. assigned.Where(r => images.ContainsKey(r.Id))];
-        RunSets sets = BuildSets(protocol, rows, images, size);
+        // MR slices come from whole series, not one file each: they are not cached (no content key).
+        RunSets sets = BuildSets(protocol, rows, images, size, mri ? null : cache);
         var counts = new List<SiteCount>();
         foreach ((string role, IReadOnlyList<string> sites) in new[] { ("source", data.SourceSites), ("target", data.TargetSites) })
         {
@@ -209,14 +210,14 @@ internal static class PrepareStage
         }
     }
 
-    private static RunSets BuildSets(ExperimentProtocol protocol, IReadOnlyList<ManifestRow> rows, IReadOnlyDictionary<string, float[]> images, int size)
+    private static RunSets BuildSets(ExperimentProtocol protocol, IReadOnlyList<ManifestRow> rows, IReadOnlyDictionary<string, float[]> images, int size, RunCache? cache)
     {
         ImageSet Make(string role, IReadOnlyList<string> sites, Partition partition, string name)
         {
             var set = new ImageSet(size);
             foreach (ManifestRow r in rows.Where(r => sites.Contains(r.Site) && r.Split == partition).OrderBy(r => r.Id, StringComparer.Ordinal))
             {
-                set.Add(r.Id, images[r.Id], int.Parse(r.Label, CultureInfo.InvariantCulture), r.Site, r.Patient);
+                set.Add(r.Id, images[r.Id], int.Parse(r.Label, CultureInfo.InvariantCulture), r.Site, r.Patient, cache?.ContentKey(r.Sha256));
             }
 
             if (set.Count < 2)
