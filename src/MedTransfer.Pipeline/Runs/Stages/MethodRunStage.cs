@@ -166,6 +166,19 @@ internal sealed class MethodRunStage
         return model;
     }
 
+    /// <summary>
+    /// What a model loaded by <see cref="LoadModel"/> predicts for <paramref name="set"/>: through the run's cached
+    /// frozen activations when its frozen layers still hold the pretrained weights (every method but AdaBN), so the
+    /// outputs stage does not run a frozen backbone over the same images again.
+    /// </summary>
+    public ModelOutputs Score(ItemResult item, TransferModel model, ImageSet set, bool withFeatures)
+    {
+        FineTuneConfig config = ConfigOf(item.Method, item.Seed);
+        BackboneCut? cut = model.Features.Backbone.CutBefore(config.EffectiveTrainableFrom);
+        ISampleSource source = item.AdaBn ? set : Cached(model, cut)(set);
+        return ModelScoring.Score(model, source, _device, cut, withFeatures, config.ChannelsLast);
+    }
+
     private void RestoreCandidate(TransferModel model, ItemResult item, long step)
     {
         Checkpoint kept = CheckpointFile.Load(CandidatePath(item, step));

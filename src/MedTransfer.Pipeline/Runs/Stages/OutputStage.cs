@@ -50,6 +50,8 @@ internal static class OutputStage
 {
     public static RunOutcome Write(OutputInputs input, RunFolder folder, IReadOnlyList<string> warnings, IProgress<RunProgress>? progress)
     {
+        // The run's wall time counts this stage too (embeddings, shortcut check and export can take minutes).
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         ExperimentProtocol protocol = input.Protocol;
         RunSets sets = input.Data.Sets;
         ItemResult item = input.SelectedItem;
@@ -64,7 +66,7 @@ internal static class OutputStage
         bool embed = protocol.Report.Embeddings == EmbeddingPlot.Pca;
         if (embed)
         {
-            double[][] after = [.. Features(model, sets.SourceTest, input.Device), .. Features(model, sets.TargetTest, input.Device)];
+            double[][] after = [.. Features(input.Methods, item, model, sets.SourceTest), .. Features(input.Methods, item, model, sets.TargetTest)];
             embeddings.Add(Embed("pretrained backbone", [.. input.Diagnostics.Features["source-test"], .. input.Diagnostics.Features["target-test"]], sets));
             embeddings.Add(Embed(string.Create(CultureInfo.InvariantCulture, $"{item.Method}, seed {item.Seed}, step {chosen.Step}"), after, sets));
         }
@@ -86,7 +88,7 @@ internal static class OutputStage
         EvaluationResult evaluation = PredictionEvaluation.Evaluate(rows, new EvaluationOptions { Bootstrap = bootstrap, PerSite = protocol.Evaluation.PerSite, TargetSensitivity = protocol.Evaluation.OperatingSensitivity });
 
         progress?.Report(new RunProgress("evaluate", 3, 4, "export"));
-        ShiftMonitor monitor = ShiftMonitor.Fit(Features(model, sets.SourceTrain, input.Device), Features(model, sets.SourceVal, input.Device));
+        ShiftMonitor monitor = ShiftMonitor.Fit(Features(input.Methods, item, model, sets.SourceTrain), Features(input.Methods, item, model, sets.SourceVal));
         bool mri = input.Data.IsMri;
         XrayRecipe recipe = input.Data.Recipe;
         var metadata = new ExportMetadata(["negative", "positive"], 1, mri ? "mri" : "xray", mri ? (protocol.Preprocessing.Mri ?? new MriRecipe()).ToJson() : recipe.ToJson(), monitor.ToJson(), protocol.ComputeHash(), item.Seed, input.Options.CodeVersion);
@@ -108,7 +110,7 @@ internal static class OutputStage
             embeddings,
             shortcut,
             new Manifest(input.Data.Rows).ManifestHash,
-            input.Seconds,
+            input.Seconds + watch.Elapsed.TotalSeconds,
             input.Data.Sites,
             item.Seed,
             input.Pseudonyms.Fingerprint,
@@ -163,8 +165,8 @@ internal static class OutputStage
         return new RunOutcome(results, evaluation, rows, quarantine, folder.Root, reportPath, warnings);
     }
 
-    private static double[][] Features(TransferModel model, ImageSet set, Device device) =>
-        ModelScoring.Score(model, set, device, withFeatures: true).Features!;
+    private static double[][] Features(MethodRunStage methods, ItemResult item, TransferModel model, ImageSet set) =>
+        methods.Score(item, model, set, withFeatures: true).Features!;
 
     private static double[] ScoreImages(TransferModel model, IReadOnlyList<float[]> images, int size, Device device)
     {
