@@ -72,6 +72,33 @@ public abstract class FrozenForward : IDisposable
     }
 
     /// <summary>
+    /// The faster engine that can run this backbone here: <see cref="FeatureEngine.OnnxRuntime"/> on the CPU (measured
+    /// 1.3–1.8× TorchSharp's images/s on the ImageNet ResNet-18, batch 32, 128² and 224², 2 threads, with activations
+    /// within 1e-4 of TorchSharp's relative to their scale), otherwise <see cref="FeatureEngine.Torch"/> with the
+    /// reason in <see cref="FallbackReason"/>. The choice depends only on the backbone and the device, never on a timing,
+    /// so the same run computes the same activations.
+    /// </summary>
+    /// <param name="backbone">The backbone (not disposed by the engine).</param>
+    /// <param name="cut">A cut of that backbone (<see cref="Backbone.CutBefore"/>).</param>
+    /// <param name="device">Where the inputs live and the activations are wanted; null: the CPU.</param>
+    public static FrozenForward CreatePreferred(Backbone backbone, BackboneCut cut, Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(backbone);
+        ArgumentNullException.ThrowIfNull(cut);
+        try
+        {
+            return OnnxFrozenForward.Create(backbone, cut, device ?? CPU);
+        }
+        catch (FeatureEngineException ex)
+        {
+            return new TorchFrozenForward(backbone, cut) { FallbackReason = ex.Message };
+        }
+    }
+
+    /// <summary>Why <see cref="CreatePreferred"/> fell back to TorchSharp; null when it did not.</summary>
+    public string? FallbackReason { get; private init; }
+
+    /// <summary>
     /// The activations at <see cref="Cut"/> of a batch N×C×S×S (C = 1 or 3, values in [0, 1]): the shape
     /// <see cref="Backbone.ForwardTo"/> returns (N×C'×H×W, or N×D at the end of the backbone), float32, without gradients.
     /// </summary>

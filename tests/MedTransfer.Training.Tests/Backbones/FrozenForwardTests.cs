@@ -131,6 +131,22 @@ public sealed class FrozenForwardTests(ITestOutputHelper output)
         Assert.Contains(nameof(Grey3), refused.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Preferred_IsOnnxRuntimeOnTheCpu_AndTorchWithAReasonOtherwise()
+    {
+        using Backbone backbone = ImportedBackbones.MobileDenseNet();
+        BackboneCut cut = backbone.CutBefore("stage2")!;
+        using (FrozenForward cpu = FrozenForward.CreatePreferred(backbone, cut))
+        {
+            Assert.Equal(FeatureEngine.OnnxRuntime, cpu.Engine);
+            Assert.Null(cpu.FallbackReason);
+        }
+
+        using FrozenForward cuda = FrozenForward.CreatePreferred(backbone, cut, new Device(DeviceType.CUDA, 0));
+        Assert.Equal(FeatureEngine.Torch, cuda.Engine);
+        Assert.Contains("CPU only", cuda.FallbackReason, StringComparison.Ordinal);
+    }
+
     private void AssertParity(Backbone backbone, BackboneCut cut, Tensor input)
     {
         backbone.eval();
