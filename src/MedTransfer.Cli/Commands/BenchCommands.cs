@@ -20,6 +20,7 @@ internal static class BenchCommands
         bench.Subcommands.Add(Corpus(console, output, error));
         bench.Subcommands.Add(Preprocess(console, output, error));
         bench.Subcommands.Add(ModelCommands.BenchTrain(output, error));
+        bench.Subcommands.Add(ModelCommands.BenchFeatures(output, error));
         bench.Subcommands.Add(Diagnostics(console, output, error));
         return bench;
     }

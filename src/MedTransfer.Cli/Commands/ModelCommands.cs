@@ -155,16 +155,25 @@ internal static class ModelCommands
             TrainBenchmarkResult r = TrainBenchmark.Run(options, !parse.GetValue(noReference));
             if (parse.GetValue(json))
             {
-                output.WriteLine(JsonSerializer.Serialize(new { r.Options, r.Device, r.Ours, r.Reference, r.ReferenceSameLevers, r.ReferenceUnavailable, r.TrainRatio, r.InferenceRatio, r.TrainRatioSameLevers, r.InferenceRatioSameLevers }, s_json));
+                output.WriteLine(JsonSerializer.Serialize(new { r.Options, r.Device, r.Ours, r.Reference, r.ReferenceSameLevers, r.ReferenceUnavailable, r.TrainRatio, r.InferenceRatio, r.TrainRatioSameLevers, r.InferenceRatioSameLevers, r.OursOnnxRuntime, r.OnnxRuntimeInferenceRatio }, s_json));
                 return CliApp.ExitCodes.Success;
             }
 
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batch {options.Batch}, {options.Size}², {r.Ours.Threads} threads, {r.Device}{(options.ChannelsLast ? ", channels-last" : string.Empty)}{(options.Bf16Inference ? ", bf16 inference" : string.Empty)}"));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  MedTransfer ({r.Ours.Version}): train {r.Ours.TrainImagesPerSecond:F1} images/s, inference {r.Ours.InferenceImagesPerSecond:F1} images/s"));
+            if (r.OursOnnxRuntime is double ort)
+            {
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  MedTransfer (onnxruntime backbone): inference {ort:F1} images/s"));
+            }
+
             if (r.Reference is { } p)
             {
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {p.Version}, default fp32 NCHW: train {p.TrainImagesPerSecond:F1} images/s, inference {p.InferenceImagesPerSecond:F1} images/s"));
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  ratio (ours / PyTorch default): train {r.TrainRatio:F2}x, inference {r.InferenceRatio:F2}x"));
+                if (r.OnnxRuntimeInferenceRatio is double ortRatio)
+                {
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  ratio (ours on onnxruntime / PyTorch default): inference {ortRatio:F2}x"));
+                }
             }
 
             if (r.ReferenceSameLevers is { } q)
@@ -173,6 +182,57 @@ internal static class ModelCommands
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  ratio (ours / PyTorch same levers): train {r.TrainRatioSameLevers:F2}x, inference {r.InferenceRatioSameLevers:F2}x"));
             }
             else if (r.ReferenceUnavailable is not null)
+            {
+                output.WriteLine($"  reference not measured: {r.ReferenceUnavailable}");
+            }
+
+            return CliApp.ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    /// <summary>`bench features`.</summary>
+    public static Command BenchFeatures(TextWriter output, TextWriter error)
+    {
+        var batch = new Option<int>("--batch") { Description = "Images per batch.", DefaultValueFactory = _ => 32 };
+        var sizes = new Option<int[]>("--size") { Description = "Image sides in pixels (repeatable).", DefaultValueFactory = _ => [128, 224], AllowMultipleArgumentsPerToken = true };
+        var cuts = new Option<string[]>("--cut") { Description = "Where the frozen part ends: head (whole backbone) or stage4 (repeatable).", DefaultValueFactory = _ => ["head", "stage4"], AllowMultipleArgumentsPerToken = true };
+        var steps = new Option<int>("--steps") { Description = "Timed batches (after 1 warm-up batch).", DefaultValueFactory = _ => 5 };
+        var noReference = new Option<bool>("--no-reference") { Description = "Skip the PyTorch reference." };
+        var json = new Option<bool>("--json") { Description = "Print the measurement as JSON." };
+        var command = new Command(
+            "features",
+            "Images/s of frozen-feature extraction with the ImageNet ResNet-18 (grey batches, evaluation mode, no gradients) on TorchSharp, " +
+            "ONNX Runtime and PyTorch eager (Debian python3-torch), same batch, size and threads, measured in the same run.");
+        foreach (Option o in new Option[] { batch, sizes, cuts, steps, noReference, json })
+        {
+            command.Options.Add(o);
+        }
+
+        command.SetAction(parse => Guard(error, () =>
+        {
+            TorchRuntime.EnsureAvailable();
+            var options = new FeatureBenchmarkOptions(parse.GetValue(batch), parse.GetValue(sizes), parse.GetValue(cuts), parse.GetValue(steps));
+            FeatureBenchmarkResult r = FeatureBenchmark.Run(options, !parse.GetValue(noReference));
+            if (parse.GetValue(json))
+            {
+                output.WriteLine(JsonSerializer.Serialize(r, s_json));
+                return CliApp.ExitCodes.Success;
+            }
+
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"frozen features, batch {options.Batch}, {r.Threads} threads, ImageNet ResNet-18, grey input"));
+            foreach (var group in r.Rows.GroupBy(row => (row.Size, row.Cut)))
+            {
+                double? torchRate = group.FirstOrDefault(row => row.Engine == "torchsharp")?.ImagesPerSecond;
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {group.Key.Size}², cut {group.Key.Cut}:"));
+                foreach (FeatureThroughput row in group)
+                {
+                    string ratio = torchRate is double t ? string.Create(CultureInfo.InvariantCulture, $"  ({row.ImagesPerSecond / t:F2}x torchsharp)") : string.Empty;
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    {row.Engine,-26} {row.ImagesPerSecond,8:F1} images/s{ratio}  {row.Version}"));
+                }
+            }
+
+            if (r.ReferenceUnavailable is not null)
             {
                 output.WriteLine($"  reference not measured: {r.ReferenceUnavailable}");
             }

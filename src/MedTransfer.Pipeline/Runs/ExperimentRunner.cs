@@ -60,7 +60,7 @@ public static class ExperimentRunner
         List<ItemResult> results = methods.Run(items, cancellationToken);
         (ItemResult selectedItem, SelectedRun selected, SelectionAudit audit) = SelectionStage.Run(protocol, results);
         Comparison comparison = ComparisonStage.Run(protocol, results, data.Sets, diagnostics);
-        var input = new OutputInputs(protocol, options, data, diagnostics, comparison, results, selectedItem, selected, audit, methods, pseudonyms, device, wall.Elapsed.TotalSeconds, ranking, validation, store?.Use);
+        var input = new OutputInputs(protocol, options, data, diagnostics, comparison, results, selectedItem, selected, audit, methods, pseudonyms, device, wall.Elapsed.TotalSeconds, ranking, validation, store?.Use, cache.EngineName);
         return OutputStage.Write(input, folder, warnings, log);
     }
 

@@ -590,6 +590,7 @@ public static class RunReport
             new("Pseudonym key fingerprint", run.PseudonymKeyFingerprint + " (the same fingerprint means the same keyed pseudonyms; not the key)"),
             new("Device", run.Device),
             new("Wall time", string.Create(CultureInfo.InvariantCulture, $"{run.Seconds:F1} s")),
+            new("Frozen layers run by", run.FeatureEngine ?? "nothing frozen"),
             new("Feature cache", run.Cache is not { } c ? "not used"
                 : string.Create(CultureInfo.InvariantCulture, $"images: {c.ImagesRead} read, {c.ImagesNormalized} normalized; frozen activations: {c.ActivationsRead} read, {c.ActivationsComputed} computed; {c.CorruptEntries} corrupt entries rebuilt{(c.ReadOnly ? "; read-only (another run was writing it)" : string.Empty)}. Cached values are the computed bits, so the results do not depend on it.")),
         ]),

@@ -135,6 +135,7 @@ public sealed record EmbeddingPoints(string Model, IReadOnlyList<double> X, IRea
 /// <param name="Ranking">The protocol's model.candidates ranked before training (null when it lists none).</param>
 /// <param name="Validation">The top candidates trained as the source-only baseline (model.validate_top; null when 0).</param>
 /// <param name="Cache">What the run's feature cache served and computed (null when the run used none).</param>
+/// <param name="FeatureEngine">What ran the frozen layers (e.g. "onnxruntime 1.22.0 (2 threads)"), or null when nothing was frozen.</param>
 public sealed record RunResults(
     string ProtocolName,
     string ProtocolHash,
@@ -163,4 +164,5 @@ public sealed record RunResults(
     BackboneSummary? Backbone = null,
     RankOutcome? Ranking = null,
     IReadOnlyList<CandidateValidation>? Validation = null,
-    CacheUse? Cache = null);
+    CacheUse? Cache = null,
+    string? FeatureEngine = null);

@@ -4,6 +4,7 @@ using Google.Protobuf;
 using MedTransfer.Training.Models;
 using MedTransfer.Training.Onnx;
 using Onnx;
+using static MedTransfer.Training.Export.OnnxGraphParts;
 using static TorchSharp.torch;
 
 namespace MedTransfer.Training.Export;
@@ -64,47 +65,13 @@ public static class ModelExporter
         var g = new GraphProto { Name = "medtransfer" };
         g.Input.Add(Value("image", ["N", channels, size, size]));
 
-        switch (model.Features.Backbone.Preprocess)
+        if (!OnnxGraphParts.TryAddPreprocessing(g, model.Features.Backbone.Preprocess, "image", channels))
         {
-            case MeanImagePreprocess meanImage:
-                AddMeanImagePreprocessing(g, meanImage, channels);
-                break;
-            case ConventionPreprocess convention:
-            {
-                // The same 1×1 convolution the module runs: channel mapping, range and mean/std in one node.
-                (Tensor w, Tensor b) = convention.Affine(channels);
-                g.Initializer.Add(Floats("mt_input_weight", w));
-                g.Initializer.Add(Floats("mt_input_bias", b));
-                g.Node.Add(Node("Conv", ["image", "mt_input_weight", "mt_input_bias"], ["mt_preprocessed"], Ints("kernel_shape", 1, 1)));
-                break;
-            }
-
-            default:
-                throw new ArgumentException("Export writes the mean-image or the input-convention preprocessing; this backbone has another.", nameof(model));
+            throw new ArgumentException("Export writes the mean-image or the input-convention preprocessing; this backbone has another.", nameof(model));
         }
 
         // The backbone, with its trained initializers; a globalized final pool becomes GlobalAveragePool.
-        var globalPools = graph.Nodes.OfType<AveragePoolNode>().Where(p => p.IsGlobal).Select(p => p.Proto.Output[0]).ToHashSet(StringComparer.Ordinal);
-        foreach (NodeProto node in trained.Graph.Node)
-        {
-            NodeProto copy = node.Clone();
-            for (int i = 0; i < copy.Input.Count; i++)
-            {
-                if (copy.Input[i] == graph.InputName)
-                {
-                    copy.Input[i] = "mt_preprocessed";
-                }
-            }
-
-            if (copy.OpType == "AveragePool" && globalPools.Contains(copy.Output[0]))
-            {
-                copy = Node("GlobalAveragePool", [.. copy.Input], [.. copy.Output]);
-            }
-
-            g.Node.Add(copy);
-        }
-
-        g.Initializer.AddRange(trained.Graph.Initializer);
+        OnnxGraphParts.AddBackbone(g, graph, trained);
         g.Node.Add(Node("Flatten", [graph.OutputName], ["mt_backbone_features"], Int("axis", 1)));
 
         Dictionary<string, Tensor> state = model.state_dict();
@@ -148,24 +115,6 @@ public static class ModelExporter
             result.MetadataProps.Add(new StringStringEntryProto { Key = BackboneMetadataKey, Value = BackboneJson(imported) });
         }
         return result;
-    }
-
-    // ×255, grey→RGB, RGB→BGR, − mean image (resampled to S): ResNetPreprocess.onnx's steps.
-    private static void AddMeanImagePreprocessing(GraphProto g, MeanImagePreprocess preprocess, int channels)
-    {
-        g.Initializer.Add(OnnxTensors.FromFloats("mt_255", [255f], [1]));
-        g.Node.Add(Node("Mul", ["image", "mt_255"], ["mt_scaled"]));
-        string rgb = "mt_scaled";
-        if (channels == 1)
-        {
-            g.Node.Add(Node("Concat", ["mt_scaled", "mt_scaled", "mt_scaled"], ["mt_rgb"], Int("axis", 1)));
-            rgb = "mt_rgb";
-        }
-
-        g.Node.Add(Node("Split", [rgb], ["mt_r", "mt_g", "mt_b"], Int("axis", 1), Ints("split", 1, 1, 1)));
-        g.Node.Add(Node("Concat", ["mt_b", "mt_g", "mt_r"], ["mt_bgr"], Int("axis", 1)));
-        g.Initializer.Add(Floats("mt_mean_image", preprocess.MeanImage));
-        g.Node.Add(Node("Sub", ["mt_bgr", "mt_mean_image"], ["mt_preprocessed"]));
     }
 
     /// <summary>Builds and writes the model atomically (temporary file, flush, rename).</summary>
@@ -215,41 +164,4 @@ public static class ModelExporter
         ["opset"] = b.Opset,
         ["input"] = JsonNode.Parse(b.Input.ToJson()),
     }.ToJsonString();
-
-    private static TensorProto Floats(string name, Tensor t)
-    {
-        using Tensor cpu = t.detach().to(ScalarType.Float32, CPU).contiguous();
-        return OnnxTensors.FromFloats(name, cpu.data<float>().ToArray(), cpu.shape);
-    }
-
-    private static NodeProto Node(string op, string[] inputs, string[] outputs, params AttributeProto[] attributes)
-    {
-        var n = new NodeProto { OpType = op, Name = "mt_" + op.ToLowerInvariant() + "_" + outputs[0] };
-        n.Input.AddRange(inputs);
-        n.Output.AddRange(outputs);
-        n.Attribute.AddRange(attributes);
-        return n;
-    }
-
-    private static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
-
-    private static AttributeProto Float(string name, float value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value };
-
-    private static AttributeProto Ints(string name, params long[] values)
-    {
-        var a = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
-        a.Ints.AddRange(values);
-        return a;
-    }
-
-    private static ValueInfoProto Value(string name, object[] dims)
-    {
-        var shape = new TensorShapeProto();
-        foreach (object d in dims)
-        {
-            shape.Dim.Add(d is string s ? new TensorShapeProto.Types.Dimension { DimParam = s } : new TensorShapeProto.Types.Dimension { DimValue = Convert.ToInt64(d, System.Globalization.CultureInfo.InvariantCulture) });
-        }
-
-        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = 1, Shape = shape } } };
-    }
 }

@@ -29,6 +29,7 @@ public sealed class ActivationCache : IDisposable
     private const int Batch = 32;
     private readonly Dictionary<Key, CachedActivations> _entries = [];
     private readonly IActivationStore? _store;
+    private (Backbone Backbone, FrozenForward Forward)? _engine;
 
     /// <summary>Creates an empty cache holding at most <paramref name="maxBytes"/> of activations (default 2 GiB).</summary>
     /// <param name="maxBytes">The memory budget.</param>
@@ -99,7 +100,7 @@ public sealed class ActivationCache : IDisposable
     private bool Fits(long perSample, int count, long elementSize) => Bytes + (perSample * count * elementSize) <= MaxBytes;
 
     // Every sample through the frozen layers, in batches of 32 in index order.
-    private Tensor? Compute(Backbone backbone, BackboneCut cut, ISampleSource set, Device device, IProgress<(int Done, int Total)>? progress)
+    private Tensor? Compute(Backbone backbone, BackboneCut cut, ISampleSource set, Device device, IProgress<(int Done, int Total)>? progress, bool budget = true)
     {
         var parts = new List<Tensor>();
         try
@@ -109,8 +110,8 @@ public sealed class ActivationCache : IDisposable
             {
                 using var scope = NewDisposeScope();
                 int[] idx = [.. Enumerable.Range(start, Math.Min(Batch, set.Count - start))];
-                Tensor a = backbone.ForwardTo(cut, set.Inputs(idx, device)).contiguous();
-                if (start == 0 && !Fits(a.NumberOfElements / idx.Length, set.Count, a.ElementSize))
+                Tensor a = Engine(backbone, cut, device).Forward(set.Inputs(idx, device)).contiguous();
+                if (budget && start == 0 && !Fits(a.NumberOfElements / idx.Length, set.Count, a.ElementSize))
                 {
                     return null;
                 }
@@ -137,7 +138,7 @@ public sealed class ActivationCache : IDisposable
     // batches exactly as one without a store) and put there.
     private Tensor? ComputeWithStore(Backbone backbone, BackboneCut cut, ISampleSource set, IReadOnlyList<string?> contentKeys, Device device, IProgress<(int Done, int Total)>? progress)
     {
-        string derivation = Derivation(backbone, cut);
+        string derivation = Derivation(backbone, cut, Engine(backbone, cut, device).Name);
         int n = set.Count;
         var stored = new float[]?[n];
         int[]? sampleShape = null;
@@ -169,7 +170,7 @@ public sealed class ActivationCache : IDisposable
             {
                 using var scope = NewDisposeScope();
                 int[] idx = [.. missing.Skip(m).Take(Batch)];
-                Tensor a = backbone.ForwardTo(cut, set.Inputs(idx, device)).contiguous();
+                Tensor a = Engine(backbone, cut, device).Forward(set.Inputs(idx, device)).contiguous();
                 Tensor cpu = a.device_type == TorchSharp.DeviceType.CPU ? a : a.cpu();
                 int[] shape = [.. cpu.shape.Skip(1).Select(d => checked((int)d))];
                 if (sampleShape is not null && !shape.AsSpan().SequenceEqual(sampleShape))
@@ -245,14 +246,14 @@ public sealed class ActivationCache : IDisposable
     /// (hashed, so retrained or re-estimated layers never match), the cut, the thread count (kernels may split work
     /// differently), and the code that runs them (the build of this library and of TorchSharp).
     /// </summary>
-    internal static string Derivation(Backbone backbone, BackboneCut cut)
+    internal static string Derivation(Backbone backbone, BackboneCut cut, string engine)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         void Text(string s) => hash.AppendData(Encoding.UTF8.GetBytes(s + "\n"));
         Text("medtransfer-activations/1");
         Text(typeof(ActivationCache).Assembly.ManifestModule.ModuleVersionId.ToString());
         Text(typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString() ?? "?");
-        Text(string.Create(CultureInfo.InvariantCulture, $"cut={cut.Index};end={cut.AtEnd};threads={get_num_threads()};size={backbone.ImageSize}"));
+        Text(string.Create(CultureInfo.InvariantCulture, $"cut={cut.Index};end={cut.AtEnd};threads={get_num_threads()};size={backbone.ImageSize};engine={engine}"));
         foreach ((string name, Tensor t) in backbone.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).Concat(backbone.named_buffers()).OrderBy(p => p.Item1, StringComparer.Ordinal))
         {
             using Tensor c = t.detach().to(ScalarType.Float32, CPU).contiguous();
@@ -261,6 +262,54 @@ public sealed class ActivationCache : IDisposable
         }
 
         return Convert.ToHexStringLower(hash.GetHashAndReset())[..32];
+    }
+
+    /// <summary>
+    /// The activations of <paramref name="set"/> at <paramref name="cut"/>, computed now with the cache's engine and
+    /// not kept (for images made on the fly, such as the shortcut check's masked copies): the caller disposes them.
+    /// </summary>
+    public CachedActivations ComputeOnce(TransferModel model, BackboneCut cut, ISampleSource set, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(cut);
+        ArgumentNullException.ThrowIfNull(set);
+        Backbone backbone = model.Features.Backbone;
+        bool training = backbone.training;
+        backbone.eval();
+        try
+        {
+            Tensor all = Compute(backbone, cut, set, device, null, budget: false)!;
+            Computed -= set.Count;
+            return new CachedActivations(all, set.Labels);
+        }
+        finally
+        {
+            backbone.train(training);
+        }
+    }
+
+    /// <summary>Tests: always this engine instead of the preferred one.</summary>
+    internal FeatureEngine? ForcedEngine { get; init; }
+
+    /// <summary>Which engine runs the frozen layers (e.g. "onnxruntime 1.22.0 (2 threads)"), once one has run.</summary>
+    public string? EngineName => _engine?.Forward.Name;
+
+    // The frozen forward pass: ONNX Runtime where it can run this backbone here (measured 1.3–1.8× TorchSharp on the
+    // ResNet-18's frozen layers on 2 CPU cores), else TorchSharp. The choice depends on the backbone and the device
+    // only, never on a timing, so a run computes the same activations every time. One engine is kept, for the last
+    // (backbone, cut): the sets of one model ask in a row, and each engine holds a copy of the weights.
+    private FrozenForward Engine(Backbone backbone, BackboneCut cut, Device device)
+    {
+        if (_engine is { } e && ReferenceEquals(e.Backbone, backbone) && e.Forward.Cut.Index == cut.Index)
+        {
+            return e.Forward;
+        }
+
+        _engine?.Forward.Dispose();
+        _engine = null;
+        FrozenForward forward = ForcedEngine is { } forced ? FrozenForward.Create(backbone, cut, forced, device) : FrozenForward.CreatePreferred(backbone, cut, device);
+        _engine = (backbone, forward);
+        return forward;
     }
 
     /// <inheritdoc/>
@@ -272,6 +321,8 @@ public sealed class ActivationCache : IDisposable
         }
 
         _entries.Clear();
+        _engine?.Forward.Dispose();
+        _engine = null;
         Bytes = 0;
     }
 

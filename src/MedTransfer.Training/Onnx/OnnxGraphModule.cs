@@ -235,7 +235,8 @@ public sealed class OnnxGraphModule : nn.Module<Tensor, Tensor>
         }
     }
 
-    private string BoundaryValue(int cut)
+    /// <summary>The value crossing the boundary before step <paramref name="cut"/> (the graph input at 0, the output at the end).</summary>
+    internal string BoundaryValue(int cut)
     {
         if (cut == 0)
         {
@@ -297,10 +298,20 @@ public sealed class OnnxGraphModule : nn.Module<Tensor, Tensor>
     /// order (shape computations folded into constants), input <see cref="InputName"/> with a symbolic batch, output
     /// <see cref="OutputName"/>.
     /// </summary>
-    public ModelProto ToTrainedModel()
+    public ModelProto ToTrainedModel() => ToTrainedModel(_steps.Count);
+
+    /// <summary>
+    /// As <see cref="ToTrainedModel()"/>, but only steps [0, <paramref name="steps"/>): the output is the value
+    /// crossing the boundary there (<see cref="BoundaryValue"/>), so a frozen prefix of the graph can run on its own.
+    /// </summary>
+    internal ModelProto ToTrainedModel(int steps)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(steps);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(steps, _steps.Count);
+        string outputName = BoundaryValue(steps);
+        List<OnnxNode> nodes = [.. _steps.Take(steps).Select(s => s.Node)];
         var initializers = new Dictionary<string, TensorProto>(_exportConstants, StringComparer.Ordinal);
-        foreach (OnnxNode node in Nodes)
+        foreach (OnnxNode node in nodes)
         {
             node.ExportInitializers(initializers);
         }
@@ -313,10 +324,10 @@ public sealed class OnnxGraphModule : nn.Module<Tensor, Tensor>
         }
 
         graph.Input.Add(input);
-        graph.Node.AddRange(Nodes.Select(n => n.Proto.Clone()));
-        var used = new HashSet<string>(Nodes.SelectMany(n => n.Proto.Input), StringComparer.Ordinal);
+        graph.Node.AddRange(nodes.Select(n => n.Proto.Clone()));
+        var used = new HashSet<string>(nodes.SelectMany(n => n.Proto.Input), StringComparer.Ordinal);
         graph.Initializer.AddRange(initializers.Where(kv => used.Contains(kv.Key)).Select(kv => kv.Value));
-        graph.Output.Add(new ValueInfoProto { Name = OutputName, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = OnnxTensors.Float } } });
+        graph.Output.Add(new ValueInfoProto { Name = outputName, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = OnnxTensors.Float } } });
         var copy = new ModelProto
         {
             IrVersion = Model.IrVersion,

@@ -45,6 +45,21 @@ public sealed class OnnxRuntimeRunner : IDisposable
         return map;
     }
 
+    /// <summary>
+    /// Runs the model on one float input and hands <paramref name="output"/>'s values to <paramref name="read"/> in
+    /// ONNX Runtime's own buffer (valid only during the call), which saves a copy of large activations.
+    /// </summary>
+    internal T Run<T>(string inputName, float[] input, long[] shape, string output, OutputReader<T> read)
+    {
+        using OrtValue value = OrtValue.CreateTensorValueFromMemory(input, shape);
+        using var runOptions = new RunOptions();
+        using IDisposableReadOnlyCollection<OrtValue> results = _session.Run(runOptions, [inputName], [value], [output]);
+        return read(results[0].GetTensorDataAsSpan<float>(), results[0].GetTensorTypeAndShape().Shape);
+    }
+
+    /// <summary>Reads an output in ONNX Runtime's buffer (<see cref="Run{T}"/>).</summary>
+    internal delegate T OutputReader<out T>(ReadOnlySpan<float> values, long[] shape);
+
     /// <inheritdoc/>
     public void Dispose() => _session.Dispose();
 }

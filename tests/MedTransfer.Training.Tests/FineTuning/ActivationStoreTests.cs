@@ -116,9 +116,10 @@ public sealed class ActivationStoreTests
         var config = new FineTuneConfig { ImageSize = 32, Seed = 3 };
         using TransferModel model = TransferModel.Create(config);
         BackboneCut cut = model.Features.Backbone.CutBefore("stage4")!;
-        string before = ActivationCache.Derivation(model.Features.Backbone, cut);
-        Assert.Equal(before, ActivationCache.Derivation(model.Features.Backbone, cut));
-        Assert.NotEqual(before, ActivationCache.Derivation(model.Features.Backbone, model.Features.Backbone.CutBefore("stage3")!));
+        string before = ActivationCache.Derivation(model.Features.Backbone, cut, "engine");
+        Assert.Equal(before, ActivationCache.Derivation(model.Features.Backbone, cut, "engine"));
+        Assert.NotEqual(before, ActivationCache.Derivation(model.Features.Backbone, cut, "another engine"));
+        Assert.NotEqual(before, ActivationCache.Derivation(model.Features.Backbone, model.Features.Backbone.CutBefore("stage3")!, "engine"));
 
         using (no_grad())
         {
@@ -126,7 +127,7 @@ public sealed class ActivationStoreTests
             first.add_(1e-3f);
         }
 
-        Assert.NotEqual(before, ActivationCache.Derivation(model.Features.Backbone, cut));
+        Assert.NotEqual(before, ActivationCache.Derivation(model.Features.Backbone, cut, "engine"));
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using MedTransfer.Training.Backbones;
 using MedTransfer.Training.Configuration;
 using MedTransfer.Training.Models;
 using MedTransfer.Training.Runtime;
@@ -35,8 +36,13 @@ public sealed record ThroughputResult(string Name, double TrainImagesPerSecond, 
 /// <param name="ReferenceSameLevers">PyTorch with the same channels-last/bf16 choices as ours (null when none are on, or unavailable).</param>
 /// <param name="ReferenceUnavailable">Why the reference did not run.</param>
 /// <param name="Device">Device used.</param>
-public sealed record TrainBenchmarkResult(TrainBenchmarkOptions Options, ThroughputResult Ours, ThroughputResult? Reference, ThroughputResult? ReferenceSameLevers, string? ReferenceUnavailable, string Device)
+/// <param name="OursOnnxRuntime">Our inference with the backbone on ONNX Runtime (<see cref="FeatureEngine.OnnxRuntime"/>) and the head on
+/// TorchSharp, images/s; null when it does not apply (not the CPU, bf16, a bottleneck head).</param>
+public sealed record TrainBenchmarkResult(TrainBenchmarkOptions Options, ThroughputResult Ours, ThroughputResult? Reference, ThroughputResult? ReferenceSameLevers, string? ReferenceUnavailable, string Device, double? OursOnnxRuntime = null)
 {
+    /// <summary>Our ONNX Runtime inference throughput / the default reference's.</summary>
+    public double? OnnxRuntimeInferenceRatio => Reference is null || OursOnnxRuntime is null ? null : OursOnnxRuntime / Reference.InferenceImagesPerSecond;
+
     /// <summary>Our training throughput / the default reference's.</summary>
     public double? TrainRatio => Reference is null ? null : Ours.TrainImagesPerSecond / Reference.TrainImagesPerSecond;
 
@@ -59,14 +65,14 @@ public sealed record TrainBenchmarkResult(TrainBenchmarkOptions Options, Through
 public static class TrainBenchmark
 {
     /// <summary>The interpreter with Debian's python3-torch.</summary>
-    public const string ReferencePython = "/usr/bin/python3";
+    public const string ReferencePython = PythonReference.Python;
 
     /// <summary>Measures ours, then the reference.</summary>
     public static TrainBenchmarkResult Run(TrainBenchmarkOptions options, bool withReference = true)
     {
         ArgumentNullException.ThrowIfNull(options);
         Device device = TorchRuntime.SelectDevice(options.Device);
-        ThroughputResult ours = MeasureOurs(options, device);
+        ThroughputResult ours = MeasureOurs(options, device, out double? onnxRuntime);
         ThroughputResult? reference = null;
         ThroughputResult? sameLevers = null;
         string? why = null;
@@ -86,10 +92,10 @@ public static class TrainBenchmark
             }
         }
 
-        return new TrainBenchmarkResult(options, ours, reference, sameLevers, why, device.ToString());
+        return new TrainBenchmarkResult(options, ours, reference, sameLevers, why, device.ToString(), onnxRuntime);
     }
 
-    private static ThroughputResult MeasureOurs(TrainBenchmarkOptions o, Device device)
+    private static ThroughputResult MeasureOurs(TrainBenchmarkOptions o, Device device, out double? onnxRuntime)
     {
         var config = new FineTuneConfig { ImageSize = o.Size, Seed = 1, ChannelsLast = o.ChannelsLast };
         using TransferModel model = TransferModel.Create(config);
@@ -124,6 +130,21 @@ public static class TrainBenchmark
             using var guard = no_grad();
             model.forward(inferenceImages);
         });
+        onnxRuntime = null;
+        if (device.type == DeviceType.CPU && !o.Bf16Inference && model.Features.Bottleneck is null)
+        {
+            // The same trained weights, the backbone run by ONNX Runtime: what evaluation and diagnostics can use.
+            Backbone backbone = model.Features.Backbone;
+            using FrozenForward engine = FrozenForward.Create(backbone, backbone.CutBefore("head")!, FeatureEngine.OnnxRuntime);
+            double seconds = Time(o, () =>
+            {
+                using var scope = NewDisposeScope();
+                using var guard = no_grad();
+                model.Classifier.forward(engine.Forward(images));
+            });
+            onnxRuntime = o.Batch / seconds;
+        }
+
         return new ThroughputResult("medtransfer", o.Batch / train, o.Batch / inference, get_num_threads(), "TorchSharp " + typeof(torch).Assembly.GetName().Version);
     }
 
@@ -160,44 +181,15 @@ public static class TrainBenchmark
 
     private static ThroughputResult? MeasureReference(TrainBenchmarkOptions o, int threads, out string? unavailable)
     {
-        unavailable = null;
-        if (!File.Exists(ReferencePython))
+        string[] args = [.. new[] { o.Batch, o.Size, o.Steps, o.Warmup, threads, o.ChannelsLast ? 1 : 0, o.Bf16Inference ? 1 : 0 }.Select(v => v.ToString(CultureInfo.InvariantCulture))];
+        using JsonDocument? doc = PythonReference.Run(PythonScript, args, out unavailable);
+        if (doc is null)
         {
-            unavailable = $"{ReferencePython} not found";
             return null;
         }
 
-        string script = Path.Combine(Path.GetTempPath(), $"medtransfer-torch-bench-{Environment.ProcessId}.py");
-        File.WriteAllText(script, PythonScript);
-        try
-        {
-            var start = new ProcessStartInfo(ReferencePython) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (string arg in new[] { script, o.Batch.ToString(CultureInfo.InvariantCulture), o.Size.ToString(CultureInfo.InvariantCulture), o.Steps.ToString(CultureInfo.InvariantCulture), o.Warmup.ToString(CultureInfo.InvariantCulture), threads.ToString(CultureInfo.InvariantCulture), o.ChannelsLast ? "1" : "0", o.Bf16Inference ? "1" : "0" })
-            {
-                start.ArgumentList.Add(arg);
-            }
-
-            using Process process = Process.Start(start) ?? throw new InvalidOperationException("could not start python3");
-            Task<string> stderr = process.StandardError.ReadToEndAsync();
-            string stdout = process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
-            if (process.ExitCode != 0)
-            {
-                string err = stderr.Result;
-                unavailable = err.Contains("No module named 'torch", StringComparison.Ordinal)
-                    ? "python3-torch / python3-torchvision are not installed (apt-get install python3-torch python3-torchvision)"
-                    : "the PyTorch reference failed: " + err.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault();
-                return null;
-            }
-
-            using JsonDocument doc = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]);
-            JsonElement r = doc.RootElement;
-            return new ThroughputResult("pytorch", r.GetProperty("train").GetDouble(), r.GetProperty("inference").GetDouble(), r.GetProperty("threads").GetInt32(), "PyTorch " + r.GetProperty("version").GetString());
-        }
-        finally
-        {
-            File.Delete(script);
-        }
+        JsonElement r = doc.RootElement;
+        return new ThroughputResult("pytorch", r.GetProperty("train").GetDouble(), r.GetProperty("inference").GetDouble(), r.GetProperty("threads").GetInt32(), "PyTorch " + r.GetProperty("version").GetString());
     }
 
     private const string PythonScript = """

@@ -179,6 +179,23 @@ internal sealed class MethodRunStage
         return ModelScoring.Score(model, source, _device, cut, withFeatures, config.ChannelsLast);
     }
 
+    /// <summary>
+    /// Like <see cref="Score"/> for images made on the fly (the shortcut check's masked copies): the frozen layers run
+    /// on the run's feature engine, and nothing is kept.
+    /// </summary>
+    public ModelOutputs ScoreOnce(ItemResult item, TransferModel model, ImageSet set)
+    {
+        FineTuneConfig config = ConfigOf(item.Method, item.Seed);
+        BackboneCut? cut = model.Features.Backbone.CutBefore(config.EffectiveTrainableFrom);
+        if (item.AdaBn || cut is not { Index: > 0 })
+        {
+            return ModelScoring.Score(model, set, _device, channelsLast: config.ChannelsLast);
+        }
+
+        using CachedActivations activations = _cache.ComputeOnce(model, cut, set, _device);
+        return ModelScoring.Score(model, activations, _device, cut, channelsLast: config.ChannelsLast);
+    }
+
     private void RestoreCandidate(TransferModel model, ItemResult item, long step)
     {
         Checkpoint kept = CheckpointFile.Load(CandidatePath(item, step));

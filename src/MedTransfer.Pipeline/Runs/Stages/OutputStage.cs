@@ -12,7 +12,6 @@ using MedTransfer.Reporting.Html;
 using MedTransfer.Reporting.Provenance;
 using MedTransfer.Training.Data;
 using MedTransfer.Training.Export;
-using MedTransfer.Training.FineTuning;
 using MedTransfer.Training.Models;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -36,7 +35,8 @@ internal sealed record OutputInputs(
     double Seconds,
     RankOutcome? Ranking = null,
     IReadOnlyList<CandidateValidation>? Validation = null,
-    CacheUse? Cache = null);
+    CacheUse? Cache = null,
+    string? FeatureEngine = null);
 
 /// <summary>
 /// Stage 6 of a run: the selected model (reloaded from its candidate's weights) is calibrated by temperature scaling on
@@ -79,7 +79,7 @@ internal static class OutputStage
             int size = input.Data.Size;
             shortcut = ShortcutCheck.Run(
                 [.. Enumerable.Range(0, targetTest.Count).Select(i => targetTest.Pixels(i).ToArray())], 1, size, size, targetTest.Labels,
-                batch => ScoreImages(model, batch, size, input.Device), targetTest.Groups,
+                batch => ScoreImages(input.Methods, item, model, batch, size), targetTest.Groups,
                 new ShortcutCheckOptions { OcclusionGrid = 6, OcclusionImages = 12, Fill = MaskFill.DatasetMean, Bootstrap = bootstrap with { Resamples = Math.Min(bootstrap.Resamples, 500) } });
         }
 
@@ -124,7 +124,8 @@ internal static class OutputStage
             BackboneSummary.Of(model.Features.Backbone, protocol.Model.Provenance),
             input.Ranking,
             input.Validation,
-            input.Cache);
+            input.Cache,
+            input.FeatureEngine);
 
         progress?.Report(new RunProgress("report", 0, 1, "results.json and report.html"));
         CodeVersion code = CodeVersion.Parse(input.Options.CodeVersion);
@@ -168,7 +169,7 @@ internal static class OutputStage
     private static double[][] Features(MethodRunStage methods, ItemResult item, TransferModel model, ImageSet set) =>
         methods.Score(item, model, set, withFeatures: true).Features!;
 
-    private static double[] ScoreImages(TransferModel model, IReadOnlyList<float[]> images, int size, Device device)
+    private static double[] ScoreImages(MethodRunStage methods, ItemResult item, TransferModel model, IReadOnlyList<float[]> images, int size)
     {
         var set = new ImageSet(size);
         for (int i = 0; i < images.Count; i++)
@@ -176,7 +177,7 @@ internal static class OutputStage
             set.Add(i.ToString(CultureInfo.InvariantCulture), images[i], 0, string.Empty, string.Empty);
         }
 
-        return ModelScoring.Score(model, set, device).PositiveScores();
+        return methods.ScoreOnce(item, model, set).PositiveScores();
     }
 
     private static EmbeddingPoints Embed(string model, double[][] rows, RunSets sets)
