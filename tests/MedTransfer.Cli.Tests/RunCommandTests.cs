@@ -85,6 +85,12 @@ public sealed class RunCommandTests
             Assert.DoesNotContain("2.25.", text, StringComparison.Ordinal);
         }
 
+        // The frozen backbone ran on ONNX Runtime (CPU), and results.json says so.
+        using (JsonDocument results = JsonDocument.Parse(File.ReadAllText(Path.Combine(first, "results.json"))))
+        {
+            Assert.StartsWith("onnxruntime ", results.RootElement.GetProperty("run").GetProperty("featureEngine").GetString(), StringComparison.Ordinal);
+        }
+
         // The first run normalized every image and computed every frozen feature into its cache.
         Assert.True(Directory.Exists(Path.Combine(first, "private", "cache")));
         using (JsonDocument doc = JsonDocument.Parse(output))
