@@ -18,9 +18,13 @@ public sealed class RankCommandTests
         File.WriteAllBytes(onnx, TestGraphs.MobileDenseNet().ToByteArray());
         string protocol = RunCommandTests.SmallProtocol(t => TestText.Replace(t, "size: 64", "size: 32"));
 
-        (int code, string output, string error) = CliRunner.Run("rank", protocol, "--candidate", "resnet18-imagenet@stage4,head", "--candidate", onnx + "@stage3,head", "--device", "cpu", "--key-file", RunCommandTests.KeyFile(), "--json");
+        string cache = Path.Combine(dir, "cache");
+        (int code, string output, string error) = CliRunner.Run("rank", protocol, "--candidate", "resnet18-imagenet@stage4,head", "--candidate", onnx + "@stage3,head", "--device", "cpu", "--key-file", RunCommandTests.KeyFile(), "--json", "--cache", cache);
 
         Assert.True(code == 0, error + output);
+
+        // --cache reaches the ranking: the normalized images and the frozen features are now stored there.
+        Assert.NotEmpty(Directory.GetFiles(cache, "shard-*"));
         using JsonDocument doc = JsonDocument.Parse(output);
         JsonElement[] rows = [.. doc.RootElement.GetProperty("rows").EnumerateArray()];
         Assert.Equal(4, rows.Length);

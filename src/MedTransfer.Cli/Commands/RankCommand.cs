@@ -24,6 +24,7 @@ internal static class RankCommand
         var device = new Option<string?>("--device") { Description = "auto (default: the protocol's), cpu or cuda." };
         var keyFile = new Option<FileInfo?>("--key-file") { Description = "Pseudonym key naming unreadable files (default: $MEDTRANSFER_PSEUDONYM_KEY, else a key used only for this call)." };
         var json = new Option<bool>("--json") { Description = "Print the ranking as JSON." };
+        var cacheDir = new Option<DirectoryInfo?>("--cache") { Description = "A feature cache to read and fill, e.g. a run's OUT/private/cache/ (default: none): images and frozen features found there are not computed again." };
         var command = new Command(
             "rank",
             "Evaluate before committing: index and normalize the protocol's images once, extract each candidate backbone's frozen " +
@@ -33,7 +34,7 @@ internal static class RankCommand
             "and trainable_from with the highest LogME, and says whether size alone agrees. Nothing is trained or written. Exit codes: " +
             "0 done, 1 failure, 2 usage error.");
         command.Arguments.Add(protocolArg);
-        foreach (Option option in new Option[] { candidates, device, keyFile, json })
+        foreach (Option option in new Option[] { candidates, device, keyFile, json, cacheDir })
         {
             command.Options.Add(option);
         }
@@ -51,7 +52,7 @@ internal static class RankCommand
                     {
                         console.MarkupLine(Markup.Escape($"{p.Stage}: {p.Detail}"));
                     }
-                }));
+                }), cacheDirectory: parse.GetValue(cacheDir)?.FullName);
                 if (quiet)
                 {
                     output.WriteLine(JsonSerializer.Serialize(outcome, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));

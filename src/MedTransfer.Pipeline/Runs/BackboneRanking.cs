@@ -68,7 +68,14 @@ public static class BackboneRanking
     /// <exception cref="ArgumentException">No candidate, an unknown cut, or a backbone that cannot be cut there.</exception>
     /// <exception cref="ProtocolException">The protocol's data cannot give labelled source and target images.</exception>
     /// <exception cref="TorchUnavailableException">libtorch cannot run here, or the device asked for is absent.</exception>
-    public static RankOutcome Run(ExperimentProtocol protocol, IReadOnlyList<RankCandidate> candidates, string? device = null, string? keyFile = null, IProgress<RunProgress>? progress = null, CancellationToken cancellationToken = default)
+    /// <param name="protocol">The protocol whose data is ranked on.</param>
+    /// <param name="candidates">Backbones and cuts.</param>
+    /// <param name="device">"auto", "cpu" or "cuda"; null = the protocol's.</param>
+    /// <param name="keyFile">Pseudonym key naming unreadable files, or null.</param>
+    /// <param name="progress">Progress reports.</param>
+    /// <param name="cancellationToken">Cancels between steps.</param>
+    /// <param name="cacheDirectory">A run's feature cache to read and fill (a run's <c>--cache</c> folder), or null for none.</param>
+    public static RankOutcome Run(ExperimentProtocol protocol, IReadOnlyList<RankCandidate> candidates, string? device = null, string? keyFile = null, IProgress<RunProgress>? progress = null, CancellationToken cancellationToken = default, string? cacheDirectory = null)
     {
         ArgumentNullException.ThrowIfNull(protocol);
         ArgumentNullException.ThrowIfNull(candidates);
@@ -90,8 +97,9 @@ public static class BackboneRanking
         StudyPseudonyms pseudonyms = keyFile is null && Environment.GetEnvironmentVariable(StudyPseudonyms.EnvironmentVariable) is null
             ? new StudyPseudonyms(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32))
             : StudyPseudonyms.Resolve(keyFile, Path.GetTempPath(), out _);
-        PreparedData data = PrepareStage.Run(protocol, pseudonyms, progress, cancellationToken);
-        return Rank(protocol, candidates, data.Sets, dev, progress, wall, cancellationToken);
+        using RunCache? store = cacheDirectory is null ? null : RunCache.Open(cacheDirectory, protocol.Preprocessing.Xray ?? new Imaging.Normalization.XrayRecipe(), protocol.Preprocessing.InputSize, out _);
+        PreparedData data = PrepareStage.Run(protocol, pseudonyms, progress, cancellationToken, store);
+        return Rank(protocol, candidates, data.Sets, dev, progress, wall, cancellationToken, store);
     }
 
     /// <summary>Ranks on images already indexed and normalized (a run's own partitions).</summary>
