@@ -29,11 +29,11 @@ internal static class XrayInputs
         var failures = new ConcurrentBag<string>();
         int missing = 0;
         int done = 0;
+        int length = recipe.Resize.Size * recipe.Resize.Size;
         Parallel.ForEach(rows, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Environment.ProcessorCount), CancellationToken = ct }, row =>
         {
             try
             {
-                int length = recipe.Resize.Size * recipe.Resize.Size;
                 if (cache?.TryGetImage(row.Sha256, length) is { } cached)
                 {
                     result[row.Id] = cached;

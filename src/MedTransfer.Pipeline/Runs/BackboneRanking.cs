@@ -97,7 +97,7 @@ public static class BackboneRanking
         StudyPseudonyms pseudonyms = keyFile is null && Environment.GetEnvironmentVariable(StudyPseudonyms.EnvironmentVariable) is null
             ? new StudyPseudonyms(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32))
             : StudyPseudonyms.Resolve(keyFile, Path.GetTempPath(), out _);
-        using RunCache? store = cacheDirectory is null ? null : RunCache.Open(cacheDirectory, protocol.Preprocessing.Xray ?? new Imaging.Normalization.XrayRecipe(), protocol.Preprocessing.InputSize, out _);
+        using RunCache? store = cacheDirectory is null ? null : RunCache.Open(cacheDirectory, protocol, out _);
         PreparedData data = PrepareStage.Run(protocol, pseudonyms, progress, cancellationToken, store);
         return Rank(protocol, candidates, data.Sets, dev, progress, wall, cancellationToken, store);
     }

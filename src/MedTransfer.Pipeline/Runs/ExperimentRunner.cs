@@ -84,8 +84,7 @@ public static class ExperimentRunner
         using var log = new RunLog(Path.Combine(folder.Root, string.Create(CultureInfo.InvariantCulture, $"run.shard-{shard.Index}-of-{shard.Count}.log")), progress);
         folder.WriteText("protocol.resolved.yaml", ProtocolSerializer.ToYaml(protocol));
         StudyPseudonyms pseudonyms = StudyPseudonyms.Resolve(options.KeyFile, folder.Private, out _);
-        var warnings = new List<string>();
-        using RunCache? store = OpenCache(protocol, options, folder, warnings, log);
+        using RunCache? store = OpenCache(protocol, options, folder, [], log);
         PreparedData data = PrepareStage.Run(protocol, pseudonyms, log, cancellationToken, store);
         using var cache = new ActivationCache(store: store);
         var methods = new MethodRunStage(protocol, data.Sets, cache, device, folder.Checkpoints, options.CheckpointSeconds, log);
@@ -118,10 +117,11 @@ public static class ExperimentRunner
         }
 
         string root = options.CacheDirectory ?? Path.Combine(folder.Root, RunFolder.CacheFolder);
-        RunCache cache = RunCache.Open(root, protocol.Preprocessing.Xray ?? new Imaging.Normalization.XrayRecipe(), protocol.Preprocessing.InputSize, out string? warning);
+        RunCache cache = RunCache.Open(root, protocol, out string? warning);
         if (warning is not null)
         {
             warnings.Add(warning);
+            progress.Report(new RunProgress("index", 0, 1, "warning: " + warning));
         }
 
         progress.Report(new RunProgress("index", 0, 1, "feature cache " + (options.CacheDirectory is null ? RunFolder.CacheFolder + "/ in the run folder" : "at --cache")));

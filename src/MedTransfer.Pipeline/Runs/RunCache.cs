@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using MedTransfer.Imaging.Cache;
 using MedTransfer.Imaging.Normalization;
+using MedTransfer.Pipeline.Protocols;
 using MedTransfer.Training.FineTuning;
 
 namespace MedTransfer.Pipeline.Runs;
@@ -47,13 +48,14 @@ internal sealed class RunCache : IActivationStore, IDisposable
     public bool ReadOnly { get; }
 
     /// <summary>
-    /// Opens the cache in <paramref name="folder"/> for images normalized with <paramref name="recipe"/> at
-    /// <paramref name="size"/>. When another run holds the folder for writing, opens it read-only and says so in
-    /// <paramref name="warning"/>.
+    /// Opens the cache in <paramref name="folder"/> for images normalized as <paramref name="protocol"/> says. When
+    /// another run holds the folder for writing, opens it read-only and says so in <paramref name="warning"/>.
     /// </summary>
-    public static RunCache Open(string folder, XrayRecipe recipe, int size, out string? warning)
+    public static RunCache Open(string folder, ExperimentProtocol protocol, out string? warning)
     {
         warning = null;
+        XrayRecipe recipe = protocol.Preprocessing.Xray ?? new XrayRecipe();
+        int size = protocol.Preprocessing.InputSize;
         string derivation = Hash("medtransfer-image/1", recipe.ComputeHash(), size.ToString(System.Globalization.CultureInfo.InvariantCulture),
             typeof(XrayNormalizer).Assembly.ManifestModule.ModuleVersionId.ToString(), typeof(Dicom.DicomFile).Assembly.ManifestModule.ModuleVersionId.ToString());
         try

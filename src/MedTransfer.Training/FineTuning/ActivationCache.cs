@@ -29,7 +29,7 @@ public sealed class ActivationCache : IDisposable
     private const int Batch = 32;
     private readonly Dictionary<Key, CachedActivations> _entries = [];
     private readonly IActivationStore? _store;
-    private (Backbone Backbone, FrozenForward Forward)? _engine;
+    private EngineSlot? _engine;
 
     /// <summary>Creates an empty cache holding at most <paramref name="maxBytes"/> of activations (default 2 GiB).</summary>
     /// <param name="maxBytes">The memory budget.</param>
@@ -79,11 +79,16 @@ public sealed class ActivationCache : IDisposable
         {
             IReadOnlyList<string?>? contentKeys = _store is not null && set is ImageSet images && images.ContentKeys.All(k => k is not null) ? images.ContentKeys : null;
             Tensor? all = contentKeys is null
-                ? Compute(backbone, cut, set, device, progress)
-                : ComputeWithStore(backbone, cut, set, contentKeys!, device, progress);
+                ? Compute(backbone, cut, set, [.. Enumerable.Range(0, set.Count)], device, progress, 0, budget: true)
+                : ComputeWithStore(backbone, cut, set, contentKeys, device, progress);
             if (all is null)
             {
                 return null;
+            }
+
+            if (contentKeys is null)
+            {
+                Computed += set.Count;
             }
 
             var entry = new CachedActivations(all, set.Labels);
@@ -99,28 +104,28 @@ public sealed class ActivationCache : IDisposable
 
     private bool Fits(long perSample, int count, long elementSize) => Bytes + (perSample * count * elementSize) <= MaxBytes;
 
-    // Every sample through the frozen layers, in batches of 32 in index order.
-    private Tensor? Compute(Backbone backbone, BackboneCut cut, ISampleSource set, Device device, IProgress<(int Done, int Total)>? progress, bool budget = true)
+    // The samples at `indices` through the frozen layers, in batches of 32 in that order, as one tensor on `device`;
+    // null when the whole set would not fit the budget. `done` counts samples already served, for progress.
+    private Tensor? Compute(Backbone backbone, BackboneCut cut, ISampleSource set, IReadOnlyList<int> indices, Device device, IProgress<(int Done, int Total)>? progress, int done, bool budget)
     {
         var parts = new List<Tensor>();
         try
         {
             using var guard = no_grad();
-            for (int start = 0; start < set.Count; start += Batch)
+            for (int start = 0; start < indices.Count; start += Batch)
             {
                 using var scope = NewDisposeScope();
-                int[] idx = [.. Enumerable.Range(start, Math.Min(Batch, set.Count - start))];
-                Tensor a = Engine(backbone, cut, device).Forward(set.Inputs(idx, device)).contiguous();
+                int[] idx = [.. indices.Skip(start).Take(Batch)];
+                Tensor a = Engine(backbone, cut, device).Forward.Forward(set.Inputs(idx, device)).contiguous();
                 if (budget && start == 0 && !Fits(a.NumberOfElements / idx.Length, set.Count, a.ElementSize))
                 {
                     return null;
                 }
 
                 parts.Add(a.MoveToOuterDisposeScope());
-                progress?.Report((start + idx.Length, set.Count));
+                progress?.Report((done + start + idx.Length, set.Count));
             }
 
-            Computed += set.Count;
             Tensor all = cat(parts, 0);
             all.DetachFromDisposeScope();
             return all;
@@ -134,11 +139,11 @@ public sealed class ActivationCache : IDisposable
         }
     }
 
-    // Samples the store holds are read; the others are computed in batches of up to 32 (in index order, so a cold run
-    // batches exactly as one without a store) and put there.
+    // Samples the store holds are read; the others are computed (in index order, so a cold run batches exactly as one
+    // without a store) and put there.
     private Tensor? ComputeWithStore(Backbone backbone, BackboneCut cut, ISampleSource set, IReadOnlyList<string?> contentKeys, Device device, IProgress<(int Done, int Total)>? progress)
     {
-        string derivation = Derivation(backbone, cut, Engine(backbone, cut, device).Name);
+        string derivation = Engine(backbone, cut, device).Derivation;
         int n = set.Count;
         var stored = new float[]?[n];
         int[]? sampleShape = null;
@@ -156,95 +161,88 @@ public sealed class ActivationCache : IDisposable
             }
         }
 
-        int done = n - missing.Count;
-        if (done > 0)
+        if (missing.Count < n)
         {
-            progress?.Report((done, n));
+            progress?.Report((n - missing.Count, n));
         }
 
-        Tensor? result = null;
-        try
+        Tensor? computed = missing.Count == 0 ? null : Compute(backbone, cut, set, missing, device, progress, n - missing.Count, budget: true);
+        if (missing.Count > 0 && computed is null)
         {
-            using var guard = no_grad();
-            for (int m = 0; m < missing.Count; m += Batch)
+            return null;
+        }
+
+        if (computed is not null)
+        {
+            int[] shape = [.. computed.shape.Skip(1).Select(d => checked((int)d))];
+            if (sampleShape is not null && !shape.AsSpan().SequenceEqual(sampleShape))
             {
-                using var scope = NewDisposeScope();
-                int[] idx = [.. missing.Skip(m).Take(Batch)];
-                Tensor a = Engine(backbone, cut, device).Forward(set.Inputs(idx, device)).contiguous();
-                Tensor cpu = a.device_type == TorchSharp.DeviceType.CPU ? a : a.cpu();
-                int[] shape = [.. cpu.shape.Skip(1).Select(d => checked((int)d))];
-                if (sampleShape is not null && !shape.AsSpan().SequenceEqual(sampleShape))
-                {
-                    // The stored activations have another shape than the layers now give: none of them can be used.
-                    throw new InvalidOperationException("Stored activations do not have the shape the frozen layers produce; clear the feature cache.");
-                }
-
-                sampleShape = shape;
-                if (result is null)
-                {
-                    long per = shape.Aggregate(1L, (p, d) => p * d);
-                    if (!Fits(per, n, 4))
-                    {
-                        return null;
-                    }
-
-                    result = zeros([n, .. shape.Select(d => (long)d)], ScalarType.Float32).DetachFromDisposeScope();
-                }
-
-                float[] values = cpu.data<float>().ToArray();
-                int per1 = values.Length / idx.Length;
-                for (int j = 0; j < idx.Length; j++)
-                {
-                    _store!.Put(contentKeys[idx[j]]!, derivation, values.AsSpan(j * per1, per1), shape);
-                }
-
-                Tensor rows = tensor(idx.Select(i => (long)i).ToArray());
-                result.index_copy_(0, rows, cpu);
-                done += idx.Length;
-                progress?.Report((done, n));
-            }
-
-            if (result is null)
-            {
-                long per = sampleShape!.Aggregate(1L, (p, d) => p * d);
-                if (!Fits(per, n, 4))
+                // The stored entries disagree with what the layers give now (a store shared with other code): use none.
+                computed.Dispose();
+                stored = new float[]?[n];
+                missing = [.. Enumerable.Range(0, n)];
+                computed = Compute(backbone, cut, set, missing, device, progress, 0, budget: true);
+                if (computed is null)
                 {
                     return null;
                 }
-
-                result = zeros([n, .. sampleShape!.Select(d => (long)d)], ScalarType.Float32).DetachFromDisposeScope();
             }
 
-            for (int i = 0; i < n; i++)
-            {
-                if (stored[i] is { } values)
-                {
-                    using var scope = NewDisposeScope();
-                    result[i].copy_(tensor(values, [.. sampleShape!.Select(d => (long)d)]));
-                }
-            }
-
-            StoreHits += n - missing.Count;
-            Computed += missing.Count;
-            if (device.type == TorchSharp.DeviceType.CPU)
-            {
-                Tensor done1 = result;
-                result = null;
-                return done1;
-            }
-
-            return result.to(device).DetachFromDisposeScope();
+            PutAll(computed, missing, contentKeys, derivation);
+            sampleShape = shape;
         }
-        finally
+
+        StoreHits += n - missing.Count;
+        Computed += missing.Count;
+        if (missing.Count == n)
         {
-            result?.Dispose();
+            return computed; // every sample computed, in index order
+        }
+
+        if (!Fits(sampleShape!.Aggregate(1L, (p, d) => p * d), n, 4))
+        {
+            computed?.Dispose();
+            return null;
+        }
+
+        using var scope = NewDisposeScope();
+        Tensor result = zeros([n, .. sampleShape!.Select(d => (long)d)], ScalarType.Float32);
+        if (computed is not null)
+        {
+            result.index_copy_(0, tensor(missing.Select(i => (long)i).ToArray()), computed.cpu());
+            computed.Dispose();
+        }
+
+        long[] dims = [.. sampleShape!.Select(d => (long)d)];
+        for (int i = 0; i < n; i++)
+        {
+            if (stored[i] is { } values)
+            {
+                result[i].copy_(tensor(values, dims));
+            }
+        }
+
+        Tensor onDevice = device.type == TorchSharp.DeviceType.CPU ? result : result.to(device);
+        return onDevice.DetachFromDisposeScope();
+    }
+
+    // Each computed sample (rows of `activations`, in the order of `indices`) into the store.
+    private void PutAll(Tensor activations, IReadOnlyList<int> indices, IReadOnlyList<string?> contentKeys, string derivation)
+    {
+        using Tensor cpu = activations.cpu();
+        int[] shape = [.. cpu.shape.Skip(1).Select(d => checked((int)d))];
+        float[] values = cpu.data<float>().ToArray();
+        int per = values.Length / indices.Count;
+        for (int j = 0; j < indices.Count; j++)
+        {
+            _store!.Put(contentKeys[indices[j]]!, derivation, values.AsSpan(j * per, per), shape);
         }
     }
 
     /// <summary>
     /// What frozen activations are a function of beyond the image: the exact weights and statistics of the backbone
     /// (hashed, so retrained or re-estimated layers never match), the cut, the thread count (kernels may split work
-    /// differently), and the code that runs them (the build of this library and of TorchSharp).
+    /// differently), the engine, and the code that runs them (the build of this library and of TorchSharp).
     /// </summary>
     internal static string Derivation(Backbone backbone, BackboneCut cut, string engine)
     {
@@ -278,8 +276,7 @@ public sealed class ActivationCache : IDisposable
         backbone.eval();
         try
         {
-            Tensor all = Compute(backbone, cut, set, device, null, budget: false)!;
-            Computed -= set.Count;
+            Tensor all = Compute(backbone, cut, set, [.. Enumerable.Range(0, set.Count)], device, null, 0, budget: false)!;
             return new CachedActivations(all, set.Labels);
         }
         finally
@@ -294,22 +291,34 @@ public sealed class ActivationCache : IDisposable
     /// <summary>Which engine runs the frozen layers (e.g. "onnxruntime 1.22.0 (2 threads)"), once one has run.</summary>
     public string? EngineName => _engine?.Forward.Name;
 
+    // The engine of the last (backbone, cut) served, with the derivation of its activations (hashing the weights once).
+    private sealed class EngineSlot(Backbone backbone, FrozenForward forward, BackboneCut cut)
+    {
+        private string? _derivation;
+
+        public Backbone Backbone { get; } = backbone;
+
+        public FrozenForward Forward { get; } = forward;
+
+        public string Derivation => _derivation ??= ActivationCache.Derivation(Backbone, cut, Forward.Name);
+    }
+
     // The frozen forward pass: ONNX Runtime where it can run this backbone here (measured 1.3–1.8× TorchSharp on the
     // ResNet-18's frozen layers on 2 CPU cores), else TorchSharp. The choice depends on the backbone and the device
     // only, never on a timing, so a run computes the same activations every time. One engine is kept, for the last
     // (backbone, cut): the sets of one model ask in a row, and each engine holds a copy of the weights.
-    private FrozenForward Engine(Backbone backbone, BackboneCut cut, Device device)
+    private EngineSlot Engine(Backbone backbone, BackboneCut cut, Device device)
     {
         if (_engine is { } e && ReferenceEquals(e.Backbone, backbone) && e.Forward.Cut.Index == cut.Index)
         {
-            return e.Forward;
+            return e;
         }
 
         _engine?.Forward.Dispose();
         _engine = null;
         FrozenForward forward = ForcedEngine is { } forced ? FrozenForward.Create(backbone, cut, forced, device) : FrozenForward.CreatePreferred(backbone, cut, device);
-        _engine = (backbone, forward);
-        return forward;
+        _engine = new EngineSlot(backbone, forward, cut);
+        return _engine;
     }
 
     /// <inheritdoc/>
